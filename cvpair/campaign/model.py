@@ -1,0 +1,77 @@
+"""Typed records of a capture campaign, shared by the readers (annotation, telemetry, manifest),
+the synthetic generator that writes campaigns, and the build that consumes them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Box:
+    """One annotated box of a track at one frame, in source-frame pixels (CVAT: xtl, ytl, xbr, ybr)."""
+
+    frame: int
+    x: float
+    y: float
+    w: float
+    h: float
+    outside: bool = False
+    occluded: bool = False
+    line: int | None = None  # line in the annotation file, for error messages
+
+
+@dataclass(frozen=True)
+class Track:
+    """One vehicle followed through a clip. `identity` links it across clips and views; None if missing."""
+
+    track_id: int
+    identity: int | None
+    boxes: tuple[Box, ...]
+    label: str = "vehicle"
+    line: int | None = None
+
+
+@dataclass(frozen=True)
+class Annotation:
+    """Everything one annotation file says about its clip."""
+
+    path: Path
+    tracks: tuple[Track, ...]
+    frame_count: int | None = None  # from CVAT <size>; None for MOT
+    frame_width: int | None = None
+    frame_height: int | None = None
+
+
+@dataclass(frozen=True)
+class TelemetrySample:
+    """One DJI SRT subtitle entry: the drone's state at one frame."""
+
+    frame: int  # 0-based
+    time_s: float
+    latitude: float | None
+    longitude: float | None
+    rel_alt_m: float | None
+    abs_alt_m: float | None
+
+
+@dataclass(frozen=True)
+class Clip:
+    """One manifest row: a video, how it was filmed, and its sidecar files (paths absolute)."""
+
+    clip_id: str
+    video: Path
+    annotation: Path
+    view: str  # "aerial" | "ground"
+    device: str
+    telemetry: Path | None = None
+    manifest_line: int | None = None
+
+
+@dataclass(frozen=True)
+class Campaign:
+    """A campaign folder: its clips and, optionally, a (clip, track) -> identity table."""
+
+    root: Path
+    clips: tuple[Clip, ...]
+    identity_links: dict[tuple[str, int], int] = field(default_factory=dict)

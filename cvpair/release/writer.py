@@ -1,0 +1,135 @@
+"""Write a release folder: Parquet shards in the Hugging Face layout, the split manifest, provenance,
+the build report and the dataset card.
+
+Rows arrive as a stream of Arrow batches per file group, so memory stays bounded by one shard. The folder
+is staged beside its destination and renamed into place only when complete: a crash never leaves
+something that looks like a release.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import shutil
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from cvpair.release import layout
+from cvpair.schema import VIEWS, arrow_schema
+
+MAX_SHARD_BYTES = 256 * 1024 * 1024
+ROW_GROUP_ROWS = 100  # small row groups keep random access and streaming of image rows cheap
+
+
+class _ShardedParquetWriter:
+    """Writes one file group as numbered parts of bounded size, renamed `-of-N` once N is known."""
+
+    def __init__(self, folder: Path, file_split: str, max_bytes: int) -> None:
+        self.folder, self.file_split, self.max_bytes = folder, file_split, max_bytes
+        self.parts: list[Path] = []
+        self._writer: pq.ParquetWriter | None = None
+        self._bytes = 0
+        self.rows = 0
+        self.nbytes = 0
+
+    def write(self, table: pa.Table) -> None:
+        if self._writer is None or self._bytes >= self.max_bytes:
+            self._open_next_part()
+        assert self._writer is not None
+        self._writer.write_table(table, row_group_size=ROW_GROUP_ROWS)
+        self._bytes += table.nbytes
+        self.rows += table.num_rows
+        self.nbytes += table.nbytes
+
+    def _open_next_part(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+        part = self.folder / layout.DATA_DIR / f"{self.file_split}.part{len(self.parts):05d}"
+        self.parts.append(part)
+        self._writer = pq.ParquetWriter(part, arrow_schema(), compression="snappy")
+        self._bytes = 0
+
+    def close(self) -> list[str]:
+        """Finish the last part and give every part its final name; an empty group still gets one file."""
+        if self._writer is None:
+            self._open_next_part()
+        assert self._writer is not None
+        self._writer.close()
+        names = []
+        for index, part in enumerate(self.parts):
+            name = layout.shard_name(self.file_split, index, len(self.parts))
+            part.rename(self.folder / name)
+            names.append(name)
+        return names
+
+
+def _conform(batch: pa.RecordBatch | pa.Table) -> pa.Table:
+    """The batch as a table in the declared column order and types (a wrong column fails loudly here)."""
+    table = batch if isinstance(batch, pa.Table) else pa.Table.from_batches([batch])
+    return table.select(list(arrow_schema().names)).cast(arrow_schema())
+
+
+def write_release(
+    out: Path,
+    splits: Mapping[str, Iterable[pa.RecordBatch | pa.Table]],
+    *,
+    provenance: Mapping[str, object],
+    report: Mapping[str, object],
+    overwrite: bool = False,
+    max_shard_bytes: int = MAX_SHARD_BYTES,
+) -> Path:
+    """Stream the rows of each file group (`layout.FILE_SPLITS`, sorted by image_id) into a release at `out`.
+
+    Returns the release path. `out` must not exist unless `overwrite`; the card is rendered from the
+    written data by `cvpair.release.card`.
+    """
+    from cvpair.release.card import write_card
+
+    out = Path(out).resolve()
+    if set(splits) != set(layout.FILE_SPLITS):
+        raise ValueError(f"splits must be exactly {layout.FILE_SPLITS}, got {sorted(splits)}")
+    staging = out.parent / f".{out.name}.partial"
+    shutil.rmtree(staging, ignore_errors=True)
+    (staging / layout.DATA_DIR).mkdir(parents=True)
+
+    manifest_rows: list[tuple[str, int, str, str]] = []
+    for file_split in layout.FILE_SPLITS:
+        writer = _ShardedParquetWriter(staging, file_split, max_shard_bytes)
+        for batch in splits[file_split]:
+            table = _conform(batch)
+            writer.write(table)
+            manifest_split = layout.TRAIN if file_split == layout.TRAIN else "test"
+            ids, identities, views = (table.column(c).to_pylist() for c in ("image_id", "identity", "view"))
+            names = [VIEWS[v] for v in views]
+            manifest_rows.extend(zip(ids, identities, names, [manifest_split] * len(ids), strict=True))
+        writer.close()
+
+    manifest_rows.sort()
+    with open(staging / layout.SPLIT_MANIFEST, "w", newline="") as handle:
+        rows = csv.writer(handle)
+        rows.writerow(["image_id", "identity", "view", "split"])
+        rows.writerows(manifest_rows)
+    for name, content in ((layout.PROVENANCE, provenance), (layout.BUILD_REPORT, report)):
+        (staging / name).write_text(json.dumps(content, indent=2, sort_keys=True) + "\n")
+    write_card(staging)
+
+    _move_into_place(staging, out, overwrite)
+    return out
+
+
+def _move_into_place(staging: Path, out: Path, overwrite: bool) -> None:
+    """Atomically publish `staging` as `out`, replacing an existing release only when asked to."""
+    if out.exists():
+        if not overwrite:
+            raise FileExistsError(out)
+        old = out.parent / f".{out.name}.old"
+        shutil.rmtree(old, ignore_errors=True)
+        os.replace(out, old)
+        os.replace(staging, out)
+        shutil.rmtree(old)
+    else:
+        os.replace(staging, out)

@@ -1,0 +1,47 @@
+"""The declared schema is the single source: Arrow, `datasets` and Parquet files agree with it."""
+
+from __future__ import annotations
+
+import io
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+from datasets import ClassLabel, Image
+
+from cvpair import schema
+
+
+def test_arrow_schema_types_equal_the_datasets_features_arrow_types():
+    declared = schema.arrow_schema()
+    from_features = schema.features().arrow_schema
+    assert declared.names == from_features.names
+    for name in declared.names:
+        assert declared.field(name).type == from_features.field(name).type, name
+
+
+def test_nullability_follows_the_declaration():
+    nullable = {f.name for f in schema.arrow_schema() if f.nullable}
+    assert nullable == {"altitude_m"}
+
+
+def test_view_is_a_class_label_with_aerial_first_and_image_an_image():
+    feats = schema.features()
+    assert isinstance(feats["view"], ClassLabel)
+    assert feats["view"].names == ["aerial", "ground"]
+    assert schema.view_label("ground") == 1
+    assert isinstance(feats["image"], Image)
+
+
+def test_parquet_round_trip_keeps_the_schema_and_its_feature_metadata():
+    empty = schema.arrow_schema().empty_table()
+    buffer = io.BytesIO()
+    pq.write_table(empty, buffer)
+    read_back = pq.read_schema(pa.BufferReader(buffer.getvalue()))
+    assert read_back.equals(schema.arrow_schema(), check_metadata=False)
+    assert b"huggingface" in read_back.metadata
+
+
+def test_image_id_is_stable_and_sorts_by_clip_then_track_then_frame():
+    ids = [schema.image_id("A0002", 1, 5), schema.image_id("A0001", 10, 3), schema.image_id("A0001", 2, 40)]
+    assert ids[0] == "A0002/00001/0000005"
+    assert sorted(ids) == [ids[2], ids[1], ids[0]]

@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from cvpair.errors import Problem
+
 
 @dataclass(frozen=True)
 class Box:
@@ -19,6 +21,7 @@ class Box:
     outside: bool = False
     occluded: bool = False
     line: int | None = None  # line in the annotation file, for error messages
+    identity: int | None = None  # the box's CVAT `identity` attribute; the track's is resolved from these
 
 
 @dataclass(frozen=True)
@@ -75,3 +78,28 @@ class Campaign:
     root: Path
     clips: tuple[Clip, ...]
     identity_links: dict[tuple[str, int], int] = field(default_factory=dict)
+    # Row-level problems met while reading manifest.csv / identities.csv; check_campaign reports them.
+    problems: tuple[Problem, ...] = ()
+
+
+@dataclass(frozen=True)
+class VideoInfo:
+    """What probing a video's container says, without decoding a frame."""
+
+    path: Path
+    frame_count: int
+    fps: float
+    width: int
+    height: int
+    codec: str
+
+
+@dataclass(frozen=True)
+class Correction:
+    """One row of corrections.csv: a reviewer's decision about one crop of a release."""
+
+    image_id: str
+    action: str  # "drop" | "relabel"
+    identity: int | None  # the new identity for "relabel"
+    note: str = ""
+    line: int | None = None

@@ -1,0 +1,203 @@
+"""check_campaign: every input check that can run before a single frame is decoded.
+
+It reports every problem of a campaign at once (a build that stops at the first bad file, hours in, is
+what it prevents): manifest rows, files, videos (probed, not decoded), annotations against their videos,
+identities and telemetry. Clips are checked in a thread pool; probing and parsing are mostly I/O and C.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TypeVar
+
+from cvpair.campaign.annotation import read_annotation
+from cvpair.campaign.manifest import IDENTITIES, MANIFEST
+from cvpair.campaign.model import Annotation, Campaign, Clip, TelemetrySample, VideoInfo
+from cvpair.campaign.telemetry import read_telemetry
+from cvpair.campaign.track_checks import MAX_OUTSIDE_FRACTION, check_tracks
+from cvpair.campaign.video import probe_video
+from cvpair.errors import InputError, Problem
+
+VIDEO_SUFFIXES = (".mp4", ".mov", ".mkv", ".avi")
+_CLIP_ID = re.compile(r"[A-Za-z0-9_-]+")
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class CheckedClip:
+    """A clip that passed every check: its annotation has clipped boxes and resolved identities."""
+
+    clip: Clip
+    annotation: Annotation
+    telemetry: list[TelemetrySample] | None
+    video: VideoInfo
+
+    @property
+    def frame_count(self) -> int:
+        return self.video.frame_count
+
+    @property
+    def fps(self) -> float:
+        return self.video.fps
+
+    @property
+    def width(self) -> int:
+        return self.video.width
+
+    @property
+    def height(self) -> int:
+        return self.video.height
+
+
+@dataclass(frozen=True)
+class CheckedCampaign:
+    """A campaign with nothing wrong in it, and what was fixed or is worth knowing (warnings)."""
+
+    campaign: Campaign
+    clips: tuple[CheckedClip, ...]
+    warnings: list[Problem] = field(default_factory=list)
+
+
+@dataclass
+class _Findings:
+    errors: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+
+
+def check_campaign(
+    campaign: Campaign, *, max_outside: float = MAX_OUTSIDE_FRACTION, workers: int | None = None
+) -> CheckedCampaign:
+    """The checked campaign; raises InputError listing every problem found (warnings do not raise).
+
+    `max_outside`: the largest fraction of a box's area that may lie outside the frame and be clipped;
+    `workers`: threads checking clips (default: one per CPU, at most 8).
+    """
+    findings = _Findings(errors=list(campaign.problems))
+    _check_manifest(campaign, findings)
+    links: dict[str, dict[int, int]] = {}
+    for (clip_id, track), identity in campaign.identity_links.items():
+        links.setdefault(clip_id, {})[track] = identity
+    with ThreadPoolExecutor(max_workers=workers or min(8, os.cpu_count() or 1)) as pool:
+        results = list(
+            pool.map(lambda clip: _check_clip(clip, links.get(clip.clip_id, {}), max_outside), campaign.clips)
+        )
+    checked = []
+    for clip_result, clip_findings in results:
+        findings.errors += clip_findings.errors
+        findings.warnings += clip_findings.warnings
+        if clip_result is not None:
+            checked.append(clip_result)
+    _check_links(campaign, checked, findings)
+    if findings.errors:
+        raise InputError(findings.errors, headline=f"campaign {campaign.root} has problems")
+    return CheckedCampaign(campaign, tuple(checked), findings.warnings)
+
+
+def _check_manifest(campaign: Campaign, findings: _Findings) -> None:
+    from cvpair.schema import VIEWS  # here, not at the top: cvpair.schema loads `datasets` (~0.7 s)
+
+    manifest = campaign.root / MANIFEST
+    if not campaign.clips:
+        findings.errors.append(Problem(manifest, "the campaign has no clips"))
+    first_line: dict[str, int | None] = {}
+    for clip in campaign.clips:
+        if clip.clip_id in first_line:
+            findings.errors.append(
+                Problem(
+                    manifest,
+                    f"clip id {clip.clip_id} also on line {first_line[clip.clip_id]}",
+                    line=clip.manifest_line,
+                )
+            )
+        first_line.setdefault(clip.clip_id, clip.manifest_line)
+        if not _CLIP_ID.fullmatch(clip.clip_id):
+            message = (
+                f"clip id {clip.clip_id!r}: use only letters, digits, '-' and '_' (it is part of image ids)"
+            )
+            findings.errors.append(Problem(manifest, message, line=clip.manifest_line))
+        if clip.view not in VIEWS:
+            findings.errors.append(
+                Problem(
+                    manifest,
+                    f"unknown view {clip.view!r}: use one of {', '.join(VIEWS)}",
+                    line=clip.manifest_line,
+                )
+            )
+    listed = {clip.video.resolve() for clip in campaign.clips}
+    videos = campaign.root / "videos"
+    stray = (
+        sorted(p for p in videos.iterdir() if p.suffix.lower() in VIDEO_SUFFIXES) if videos.is_dir() else []
+    )
+    findings.warnings += [
+        Problem(path, "not in manifest.csv (no annotation, no view): not used")
+        for path in stray
+        if path.resolve() not in listed
+    ]
+
+
+def _check_clip(
+    clip: Clip, links: dict[int, int], max_outside: float
+) -> tuple[CheckedClip | None, _Findings]:
+    """The checked clip (None if anything is wrong with it) and what was found."""
+    findings = _Findings()
+    video = _read(clip, clip.video, probe_video, findings)
+    annotation = _read(clip, clip.annotation, read_annotation, findings)
+    telemetry = _read(clip, clip.telemetry, read_telemetry, findings) if clip.telemetry else None
+    if video is None or annotation is None or (clip.telemetry and telemetry is None):
+        return None, findings
+    tracks = check_tracks(annotation, video, links, max_outside)
+    findings.errors += tracks.errors
+    findings.warnings += tracks.warnings
+    if telemetry is not None and clip.view == "aerial":
+        _check_coverage(clip.telemetry, telemetry, video.frame_count, findings)
+    if findings.errors:
+        return None, findings
+    return CheckedClip(clip, tracks.annotation, telemetry, video), findings
+
+
+def _read(clip: Clip, path: Path, reader: Callable[[Path], T], findings: _Findings) -> T | None:
+    """reader(path), or None with the problem recorded (a missing file names the manifest line)."""
+    if not path.is_file():
+        findings.errors.append(
+            Problem(path, f"not found (clip {clip.clip_id}, manifest.csv line {clip.manifest_line})")
+        )
+        return None
+    try:
+        return reader(path)
+    except InputError as error:
+        findings.errors += error.problems
+        return None
+
+
+def _check_coverage(
+    path: Path, samples: list[TelemetrySample], frame_count: int, findings: _Findings
+) -> None:
+    """Frames without telemetry lose their altitude: worth a warning, not a failed build."""
+    covered = {sample.frame for sample in samples}
+    missing = [frame for frame in range(frame_count) if frame not in covered]
+    if missing:
+        findings.warnings.append(
+            Problem(
+                path,
+                f"telemetry covers {frame_count - len(missing)} of the video's {frame_count} frames",
+                frame=missing[0],
+            )
+        )
+
+
+def _check_links(campaign: Campaign, checked: list[CheckedClip], findings: _Findings) -> None:
+    """identities.csv rows that match no clip or track are probably typos: warn."""
+    known_clips = {clip.clip_id for clip in campaign.clips}
+    tracks = {(c.clip.clip_id, t.track_id) for c in checked for t in c.annotation.tracks}
+    checked_clips = {c.clip.clip_id for c in checked}
+    path = campaign.root / IDENTITIES
+    for clip_id, track in sorted(campaign.identity_links):
+        if clip_id not in known_clips:
+            findings.warnings.append(Problem(path, f"clip {clip_id} (track {track}) is not in manifest.csv"))
+        elif clip_id in checked_clips and (clip_id, track) not in tracks:
+            findings.warnings.append(Problem(path, f"clip {clip_id} has no track {track}"))

@@ -1,25 +1,34 @@
 """The dataset card (README.md) of a release, rendered from the release's own files.
 
 The YAML header carries what `datasets` and the Hub read: the `a2g` / `g2a` configs pointing at the same
-Parquet files, and a `dataset_info` block per config so split sizes are verified at load time.
+Parquet files, and a `dataset_info` block per config so split sizes are verified at load time. The text is
+the Jinja2 template `cards/dataset_card.md` (Hugging Face card sections plus the datasheet in
+`cards/datasheet.md`), filled with figures computed from the release's metadata columns.
 """
 
 from __future__ import annotations
 
-import csv
-from collections import Counter
+from functools import cache
+from importlib.resources import files
 from pathlib import Path
 
+import jinja2
 import pyarrow.parquet as pq
-from datasets import DatasetInfo, SplitDict, SplitInfo
+from datasets import ClassLabel, DatasetInfo, Image, SplitDict, SplitInfo
 from datasets.info import DatasetInfosDict
 from huggingface_hub import DatasetCardData
 
+from cvpair.errors import CvpairError
+from cvpair.profiles import load_profile
 from cvpair.release import layout
-from cvpair.schema import features
+from cvpair.release.about import about
+from cvpair.release.croissant import write_croissant
+from cvpair.release.plots import CARD_DIR, PLOTS, write_plots
+from cvpair.release.provenance import read_provenance, toolkit_version
+from cvpair.release.statistics import ReleaseStatistics, release_statistics
+from cvpair.schema import FIELDS, features
 
-LICENSE = "cc-by-nc-4.0"
-PRETTY_NAME = "CVPair: cross-view (drone / ground) vehicle re-identification"
+TEMPLATE = "dataset_card.md"
 
 
 def file_split_stats(release: Path) -> dict[str, tuple[int, int]]:
@@ -57,11 +66,12 @@ def card_data(release: Path) -> DatasetCardData:
                 ],
             }
         )
+    facts = about()
     data = DatasetCardData(
-        license=LICENSE,
-        pretty_name=PRETTY_NAME,
-        task_categories=["image-feature-extraction"],
-        tags=["vehicle-re-identification", "cross-view", "drone", "aerial", "reid"],
+        license=facts.license,
+        pretty_name=facts.pretty_name,
+        task_categories=list(facts.task_categories),
+        tags=list(facts.tags),
         size_categories=[_size_category(total)],
         configs=configs,
     )
@@ -76,47 +86,78 @@ def _size_category(rows: int) -> str:
     return "100K<n<1M"
 
 
-def _counts_table(release: Path) -> str:
-    """Images and identities per split and view, from the split manifest."""
-    images: Counter[tuple[str, str]] = Counter()
-    identities: dict[tuple[str, str], set[str]] = {}
-    with open(release / layout.SPLIT_MANIFEST, newline="") as handle:
-        for row in csv.DictReader(handle):
-            key = (row["split"], row["view"])
-            images[key] += 1
-            identities.setdefault(key, set()).add(row["identity"])
-    lines = ["| split | view | identities | images |", "|---|---|---:|---:|"]
-    for split, view in sorted(images):
-        lines.append(f"| {split} | {view} | {len(identities[split, view])} | {images[split, view]} |")
-    return "\n".join(lines)
+def _dtype(feature: object) -> str:
+    if isinstance(feature, Image):
+        return "image (JPEG bytes)"
+    if isinstance(feature, ClassLabel):
+        return "class label: " + ", ".join(f"{i} = {name}" for i, name in enumerate(feature.names))
+    return str(feature.dtype)
 
 
-def render_card(release: Path) -> str:
-    """The full README.md text of a release."""
-    body = f"""
-# {PRETTY_NAME}
+def _profile_context(parameters: dict) -> dict:
+    """Whether the release's split profile is provisional, which the card must say."""
+    try:
+        profile = load_profile(str(parameters.get("profile")))
+    except CvpairError:
+        return {"provisional": False, "profile_name": "", "profile_note": ""}
+    return {"provisional": profile.provisional, "profile_name": profile.name, "profile_note": profile.note}
 
-Vehicle crops filmed by drones (aerial view) and street cameras (ground view), paired by vehicle identity.
-Identities are disjoint between train and test; the test identities serve two protocols:
-`a2g` (aerial queries, ground gallery; the default config) and `g2a` (the reverse).
 
-```python
-from datasets import load_dataset
-a2g = load_dataset("path/to/this/folder")          # train / query / gallery
-g2a = load_dataset("path/to/this/folder", "g2a")
-```
+def _number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else f"{value:.1f}"
 
-## Counts
 
-{_counts_table(release)}
-"""
-    return f"---\n{card_data(release).to_yaml()}\n---\n{body}"
+@cache
+def _environment() -> jinja2.Environment:
+    environment = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(files("cvpair.cards"))),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        autoescape=False,  # Markdown, not HTML
+    )
+    environment.filters["num"] = _number
+    return environment
+
+
+def render_card(release: Path, stats: ReleaseStatistics | None = None) -> str:
+    """The full README.md text of a release (figures embedded by their `card/*.png` paths)."""
+    release = Path(release)
+    stats = stats or release_statistics(release)
+    provenance = read_provenance(release)
+    return (
+        _environment()
+        .get_template(TEMPLATE)
+        .render(
+            yaml=card_data(release).to_yaml(),
+            about=about(),
+            stats=stats,
+            plots=[(title, f"{CARD_DIR}/{name}") for name, (title, _) in PLOTS.items()],
+            fields=[
+                {"name": f.name, "dtype": _dtype(f.feature), "nullable": f.nullable, "doc": f.doc}
+                for f in FIELDS
+            ],
+            protocols=layout.PROTOCOLS,
+            default_protocol=layout.DEFAULT_PROTOCOL,
+            provenance=provenance,
+            toolkit_version=toolkit_version(),
+            **_profile_context(provenance.parameters),
+        )
+    )
 
 
 def write_card(release: Path) -> Path:
-    """(Re)write the card of `release` atomically and return its path."""
+    """(Re)write the card of `release` with its figures and its Croissant file; return the card's path.
+
+    Every build calls this on its staging folder, so every release carries all three.
+    """
+    release = Path(release)
+    stats = release_statistics(release)
+    write_plots(release, stats)
     path = release / layout.CARD
     temporary = path.with_suffix(".md.tmp")
-    temporary.write_text(render_card(release))
+    temporary.write_text(render_card(release, stats))
     temporary.replace(path)
+    write_croissant(release)
     return path

@@ -1,0 +1,118 @@
+"""What a release was built from: toolkit version, build parameters and a checksum of every campaign input.
+
+The build calls `campaign_provenance` and hands the result to `write_release(..., provenance=...)`, which
+stores it as `provenance.json`. `cvpair diff` compares two of them, so two releases can be told apart by
+their inputs and parameters, not only by their rows.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+from cvpair.errors import InputError, Problem
+from cvpair.release import layout
+
+CHUNK_BYTES = 1 << 20
+LIBRARIES = ("pyarrow", "datasets", "numpy", "pillow", "opencv-python-headless", "av")
+"""Libraries whose version can change the bytes of a release (decoding, JPEG encoding, Parquet)."""
+TOP_LEVEL_PARAMETERS = ("profile", "seed")
+
+
+def sha256_of_file(path: Path) -> str:
+    """Hex SHA-256 of a file, read in chunks so multi-GB videos do not fill memory."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(CHUNK_BYTES):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def toolkit_version() -> str:
+    """cvpair's installed version (read from the package metadata, which every kind of install has)."""
+    try:
+        return version("cvpair")
+    except PackageNotFoundError:  # a source tree that was never installed
+        return "0+unknown"
+
+
+def _library_versions() -> dict[str, str]:
+    versions = {}
+    for name in LIBRARIES:
+        try:
+            versions[name] = version(name)
+        except PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
+
+
+def campaign_provenance(
+    campaign_root: Path,
+    files: Iterable[Path],
+    params: Mapping[str, object],
+    known_sha256: Mapping[Path, str] | None = None,
+) -> dict:
+    """The provenance record of a build of the campaign at `campaign_root`, for `write_release(provenance=)`.
+
+    `files`: every input the build read (manifest, identities, videos, annotations, telemetry, corrections),
+    absolute or relative to `campaign_root`; they are stored by their path relative to the campaign, so the
+    record does not depend on where the campaign sits on disk. `params`: the build parameters (profile,
+    seed, thresholds, ...), JSON-serialisable, stored as given. `known_sha256`: checksums the caller
+    already computed (absolute path -> hex), so large videos are not read twice.
+
+    Returns `{"toolkit_version", "profile", "seed", "parameters": {the other params},
+    "campaign": {"name", "files": {relpath: {"sha256", "bytes"}}}, "environment": {"python", "libraries"}}`:
+    profile and seed sit at the top, where `cvpair validate` and the team contract look for them.
+    """
+    root = Path(campaign_root).resolve()
+    inputs = {}
+    for file in files:
+        path = (root / file).resolve()
+        inputs[path.relative_to(root).as_posix()] = {
+            "sha256": (known_sha256 or {}).get(path) or sha256_of_file(path),
+            "bytes": path.stat().st_size,
+        }
+    return {
+        "toolkit_version": toolkit_version(),
+        **{key: params.get(key) for key in TOP_LEVEL_PARAMETERS},
+        "parameters": {k: v for k, v in params.items() if k not in TOP_LEVEL_PARAMETERS},
+        "campaign": {"name": root.name, "files": dict(sorted(inputs.items()))},
+        "environment": {"python": platform.python_version(), "libraries": _library_versions()},
+    }
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """The parts of a release's provenance.json that the card and `cvpair diff` read."""
+
+    toolkit_version: str
+    campaign: str
+    inputs: dict[str, str]  # path in the campaign -> sha256
+    parameters: dict[str, object]  # all of them, profile and seed included
+
+
+_RECORD_KEYS = {"toolkit_version", "environment", "campaign", "parameters"}
+
+
+def read_provenance(release: Path) -> Provenance:
+    """The provenance of `release`. Top-level keys other than the record's own (profile, seed, or anything
+    a hand-written record holds) count as parameters. A missing file reads as unknown and empty."""
+    path = Path(release) / layout.PROVENANCE
+    try:
+        raw = json.loads(path.read_text()) if path.is_file() else {}
+    except json.JSONDecodeError as error:
+        raise InputError(Problem(path, f"not JSON: {error.msg}", line=error.lineno)) from None
+    campaign = raw.get("campaign") or {}
+    if not isinstance(campaign, dict):  # a hand-written record may give just the campaign's name
+        campaign = {"name": campaign}
+    return Provenance(
+        toolkit_version=str(raw.get("toolkit_version", "unknown")),
+        campaign=str(campaign.get("name", "unknown")),
+        inputs={name: entry["sha256"] for name, entry in campaign.get("files", {}).items()},
+        parameters={**{k: v for k, v in raw.items() if k not in _RECORD_KEYS}, **raw.get("parameters", {})},
+    )

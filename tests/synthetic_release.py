@@ -1,0 +1,81 @@
+"""Releases with uneven, chosen contents (images per identity and view, split, telemetry), written with the
+real writer from `release_factory`'s rows, for the card, Croissant, publish and diff tests: they need exact,
+known contents and must not wait for a full build."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+
+from cvpair.release import layout
+from cvpair.release.writer import write_release
+from cvpair.schema import arrow_schema
+from tests.release_factory import crop_row
+
+
+@dataclass(frozen=True)
+class Identity:
+    """One vehicle of a synthetic release: its split, images per view, and the drone's altitude."""
+
+    identity: int
+    split: str  # layout.TRAIN or "test"
+    aerial: int
+    ground: int
+    altitude_m: float | None = 50.0  # of its first aerial image, +1 m per next one; None: no telemetry
+
+
+def _rows(spec: Identity, view: str) -> list[dict]:
+    rows = []
+    for index in range(spec.aerial if view == "aerial" else spec.ground):
+        row = crop_row(spec.identity, view, index)
+        if view == "aerial":
+            row["altitude_m"] = None if spec.altitude_m is None else spec.altitude_m + index
+        rows.append(row)
+    return rows
+
+
+def _file_split(split: str, view: str) -> str:
+    if split == layout.TRAIN:
+        return layout.TRAIN
+    return layout.TEST_AERIAL if view == "aerial" else layout.TEST_GROUND
+
+
+def write_identities(out: Path, identities: list[Identity], provenance: dict | None = None) -> Path:
+    """Write a release of `identities` at `out` through `write_release` (card and Croissant included)."""
+    groups: dict[str, list[dict]] = {name: [] for name in layout.FILE_SPLITS}
+    for spec in identities:
+        for view in ("aerial", "ground"):
+            groups[_file_split(spec.split, view)].extend(_rows(spec, view))
+    tables = {
+        name: [pa.Table.from_pylist(sorted(rows, key=lambda r: r["image_id"]), schema=arrow_schema())]
+        for name, rows in groups.items()
+    }
+    record = provenance or {
+        "toolkit_version": "test",
+        "profile": "demo",
+        "seed": 0,
+        "campaign": {"name": "synthetic", "files": {}},
+    }
+    return write_release(out, tables, provenance=record, report={})
+
+
+UNEVEN = [
+    Identity(1, layout.TRAIN, aerial=1, ground=1, altitude_m=30.0),
+    Identity(2, layout.TRAIN, aerial=2, ground=3, altitude_m=None),
+    Identity(3, layout.TRAIN, aerial=4, ground=1, altitude_m=80.0),
+    Identity(4, "test", aerial=2, ground=2, altitude_m=45.5),
+    Identity(5, "test", aerial=3, ground=0, altitude_m=60.0),
+    Identity(6, "test", aerial=1, ground=5, altitude_m=100.0),
+]
+"""Six identities, 2 to 6 images each, one seen from the air only, one without telemetry."""
+
+
+def demo_release_or_skip(request: pytest.FixtureRequest) -> Path:
+    """The session's demo build (conftest's `demo_release`), or a skip while conftest has none."""
+    try:
+        return Path(request.getfixturevalue("demo_release"))
+    except pytest.FixtureLookupError:
+        pytest.skip("tests/conftest.py has no demo_release fixture yet")

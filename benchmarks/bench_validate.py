@@ -1,0 +1,253 @@
+"""Benchmark `cvpair validate` against its floor: a bare loop that fully decodes every image.
+
+Both sides read the same Parquet row-group ranges with the same number of processes; only the work per
+image differs. Without a full-size build at hand (`--release`), the script writes a full-size synthetic
+release first (894 identities, 14,969 JPEG crops of 40-250 px, through `write_release`) and says so.
+Prints the median wall time of each (runs alternate, so both see the same machine load), their ratio, the
+CPU-time ratio (steadier on a shared machine), and the peak resident memory, child processes included.
+
+    .venv/bin/python benchmarks/bench_validate.py [--release PATH] [--workers N] [--repeat 3]
+
+With --release PATH naming a folder that does not exist, the synthetic release is written there and kept.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import hashlib
+import io
+import resource
+import statistics
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import psutil
+import pyarrow as pa
+import pyarrow.parquet as pq
+from PIL import Image
+
+from cvpair.build.phash import phash, to_hex
+from cvpair.checks.scan import Task, default_workers, image_bytes, plan, run_tasks
+
+# Decoding workers are spawned and re-import this script: the heavy modules (datasets, pandas, the card)
+# are imported inside the functions of the main process only, as the `cvpair` command does.
+
+IDENTITIES, IMAGES = 894, 14_969
+MEMORY_LIMIT = 1 << 30
+RATIO_LIMIT = 1.3
+
+
+def _crop(rng: np.random.Generator, identity: int) -> np.ndarray:
+    """A crop of 40-250 px a side: the identity's own coarse pattern (what pHash sees), plus noise."""
+    width, height = (int(v) for v in rng.integers(40, 251, size=2))
+    pattern = np.random.default_rng(identity).uniform(0, 255, size=(8, 8, 3)).astype(np.float32)
+    image = np.asarray(
+        Image.fromarray(pattern.astype(np.uint8)).resize((width, height), Image.BICUBIC), np.float32
+    )
+    image += rng.normal(0, 8, size=image.shape)
+    return np.clip(image, 0, 255).astype(np.uint8)
+
+
+def _row(rng: np.random.Generator, identity: int, view: str, index: int) -> dict:
+    from cvpair.schema import image_id, view_label
+
+    pixels = _crop(rng, identity)
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, "JPEG", quality=90)
+    data = buffer.getvalue()
+    clip = f"{'A' if view == 'aerial' else 'G'}{identity:04d}"
+    height, width = pixels.shape[:2]
+    return {
+        "image": {"bytes": data, "path": None},
+        "image_id": image_id(clip, 1, 5 * index),
+        "identity": identity,
+        "view": view_label(view),
+        "device": "drone-1" if view == "aerial" else "street-1",
+        "clip": clip,
+        "track": 1,
+        "frame": 5 * index,
+        "timestamp_s": index / 5,
+        "bbox_x": 10.0,
+        "bbox_y": 10.0,
+        "bbox_w": float(width),
+        "bbox_h": float(height),
+        "frame_width": 1920,
+        "frame_height": 1080,
+        "crop_width": width,
+        "crop_height": height,
+        "altitude_m": float(rng.uniform(20, 120)) if view == "aerial" else None,
+        "sharpness": 100.0,
+        "sha256": hashlib.sha256(data).hexdigest(),
+        "phash": to_hex(phash(np.asarray(Image.open(io.BytesIO(data)).convert("L")))),
+    }
+
+
+def _images_in_view(total: int, view: str) -> int:
+    """An identity's images, split between its views (aerial gets the odd one)."""
+    return total // 2 + (total % 2 if view == "aerial" else 0)
+
+
+def _batches(identities: list[int], views: tuple[str, ...], per_identity: dict[int, int], seed: int):
+    """Rows of `identities` in `views`, in image_id order, 500 at a time (memory stays bounded)."""
+    from cvpair.schema import arrow_schema, view_label
+
+    rows: list[dict] = []
+    clips = sorted(
+        (f"{view[0].upper()}{identity:04d}", identity, view) for identity in identities for view in views
+    )
+    for _, identity, view in clips:
+        rng = np.random.default_rng([seed, identity, view_label(view)])
+        rows += [_row(rng, identity, view, k) for k in range(_images_in_view(per_identity[identity], view))]
+        if len(rows) >= 500:
+            yield pa.Table.from_pylist(rows, schema=arrow_schema())
+            rows = []
+    if rows:
+        yield pa.Table.from_pylist(rows, schema=arrow_schema())
+
+
+def make_full_size_release(out: Path, seed: int = 0) -> Path:
+    """894 identities (half in test), 14,969 images split between the views of each identity."""
+    from cvpair.release import layout
+    from cvpair.release.writer import write_release
+
+    base, extra = divmod(IMAGES, IDENTITIES)
+    per_identity = {i: base + (i <= extra) for i in range(1, IDENTITIES + 1)}
+    train, test = list(range(1, IDENTITIES // 2 + 1)), list(range(IDENTITIES // 2 + 1, IDENTITIES + 1))
+    return write_release(
+        out,
+        {
+            layout.TRAIN: _batches(train, ("aerial", "ground"), per_identity, seed),
+            layout.TEST_AERIAL: _batches(test, ("aerial",), per_identity, seed),
+            layout.TEST_GROUND: _batches(test, ("ground",), per_identity, seed),
+        },
+        provenance={"profile": "cvpair-v1.0", "toolkit_version": "bench", "seed": seed},
+        report={},
+    )
+
+
+def _decode_task(task: Task) -> int:
+    """The floor: read the task's image bytes and fully decode each one, nothing more."""
+    parquet = pq.ParquetFile(task.path)
+    count = 0
+    for group in task.row_groups:
+        for data in image_bytes(parquet, group):
+            with Image.open(io.BytesIO(data)) as image:
+                image.load()
+            count += 1
+    return count
+
+
+def bare_decode(release: Path, workers: int) -> int:
+    from cvpair.checks.release import open_release
+
+    with run_tasks(plan(open_release(release).files, workers), workers, _decode_task) as counts:
+        return sum(counts)
+
+
+class PeakMemory:
+    """Samples the resident memory of this process plus all its children, keeping the peak."""
+
+    def __init__(self, interval: float = 0.02) -> None:
+        self.interval, self.peak = interval, 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _sample(self) -> None:
+        me = psutil.Process()
+        while not self._stop.is_set():
+            total = 0
+            for process in [me, *me.children(recursive=True)]:
+                with contextlib.suppress(psutil.Error):  # a worker may exit between listing and reading
+                    total += process.memory_info().rss
+            self.peak = max(self.peak, total)
+            time.sleep(self.interval)
+
+    def __enter__(self) -> PeakMemory:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def _cpu_seconds() -> float:
+    """CPU time of this process and of its finished children (pool workers are reaped at shutdown)."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def measure(function: Callable[[], object]) -> tuple[float, float, int, object]:
+    """(wall seconds, CPU seconds incl. children, peak RSS incl. children, result) of one call."""
+    with PeakMemory() as memory:
+        cpu, started = _cpu_seconds(), time.perf_counter()
+        result = function()
+        seconds, cpu = time.perf_counter() - started, _cpu_seconds() - cpu
+    return seconds, cpu, memory.peak, result
+
+
+def main() -> None:
+    from cvpair.checks.runner import validate_release
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument(
+        "--release",
+        type=Path,
+        help="A built release; written (synthetic, full size) if missing [default: a temporary one].",
+    )
+    parser.add_argument("--workers", type=int, default=default_workers())
+    parser.add_argument(
+        "--repeat", type=int, default=3, help="Alternating runs of each; medians are compared."
+    )
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="cvpair-bench-") as scratch:
+        release = args.release or Path(scratch) / "release"
+        if not release.exists():
+            started = time.perf_counter()
+            make_full_size_release(release)
+            seconds = time.perf_counter() - started
+            print(f"no release at hand: wrote a full-size SYNTHETIC release ({IDENTITIES} identities, "
+                  f"{IMAGES} images, JPEG crops 40-250 px) in {seconds:.0f} s")  # fmt: skip
+        size = sum(p.stat().st_size for p in release.rglob("*.parquet"))
+        print(f"release: {release} ({size / 1e6:.0f} MB of Parquet), workers: {args.workers}")
+        floor, checked = [], []
+        for _ in range(args.repeat):
+            floor.append(measure(lambda: bare_decode(release, args.workers)))
+            checked.append(measure(lambda: validate_release(release, workers=args.workers)))
+        images, report = floor[-1][3], checked[-1][3]
+        floor_s, floor_cpu, _ = _summary("bare decode loop", floor, images)
+        check_s, check_cpu, check_mem = _summary("cvpair validate", checked, images)
+        paired = statistics.median(c[0] / f[0] for f, c in zip(floor, checked, strict=True))
+        print(
+            f"ratio validate / decode: wall {check_s / floor_s:.2f} (medians; {paired:.2f} median of "
+            f"paired runs; limit {RATIO_LIMIT}), CPU {check_cpu / floor_cpu:.2f}; peak RSS of validate incl. "
+            f"children {check_mem / 2**20:,.0f} MiB (limit {MEMORY_LIMIT / 2**20:,.0f} MiB); "
+            f"release valid: {report.valid}"
+        )
+        if not report.valid:
+            print(report.render_table())
+
+
+def _summary(
+    label: str, runs: list[tuple[float, float, int, object]], images: int
+) -> tuple[float, float, int]:
+    """Print the median wall and CPU time and the peak memory of `runs`; return them."""
+    seconds = statistics.median(r[0] for r in runs)
+    cpu = statistics.median(r[1] for r in runs)
+    peak = max(r[2] for r in runs)
+    times = ", ".join(f"{r[0]:.2f}" for r in runs)
+    print(
+        f"{label:<17}: median wall {seconds:6.2f} s ({images / seconds:,.0f} images/s; runs {times}), "
+        f"median CPU {cpu:6.2f} s, peak RSS {peak / 2**20:,.0f} MiB"
+    )
+    return seconds, cpu, peak
+
+
+if __name__ == "__main__":
+    main()

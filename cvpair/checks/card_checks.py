@@ -1,0 +1,139 @@
+"""Card: what README.md tells people (licence, citation, counts) is true of the data.
+
+The card is read as rendered text, whoever rendered it: these checks hold for a hand-edited card too.
+"""
+
+from __future__ import annotations
+
+import re
+
+from cvpair.checks.registry import Needs, check
+from cvpair.checks.release import Release
+from cvpair.checks.report import Finding
+
+_SECTION = re.compile(r"^#+\s*(.+?)\s*$", re.MULTILINE)
+_BIBTEX_BLOCK = re.compile(r"```(?:bibtex|bib)\s*\n(.*?)```", re.DOTALL | re.IGNORECASE)
+_BIBTEX_ENTRY = re.compile(r"@\w+\s*\{\s*[^,\s]+\s*,")
+_TOTAL = {"total", "all", "overall"}
+_ANY_VIEW = {"", "-", "all", "both", "total"}
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"[^0-9a-z]", "", text.lower())
+
+
+def sections(body: str) -> dict[str, str]:
+    """Markdown section title (lower case) -> its text up to the next heading."""
+    heads = list(_SECTION.finditer(body))
+    return {
+        h.group(1).lower(): body[h.end() : heads[i + 1].start() if i + 1 < len(heads) else len(body)]
+        for i, h in enumerate(heads)
+    }
+
+
+@check("card.license", needs=Needs.FILES)
+def license_declared(release: Release) -> list[Finding]:
+    """The YAML header declares a licence, and a License section of the text names the same one."""
+    if release.card_problem:
+        return [Finding(release.card_problem)]
+    declared = (release.card_yaml or {}).get("license")
+    if not declared:
+        return [Finding("README.md's YAML header declares no license")]
+    wrong = [
+        title
+        for title, text in sections(release.card_body).items()
+        if title.startswith(("licen", "terms")) and _squash(str(declared)) not in _squash(text)
+    ]
+    return (
+        [Finding(f"sections that do not name the declared license {declared!r}", tuple(wrong))]
+        if wrong
+        else []
+    )
+
+
+def _balanced(text: str) -> bool:
+    depth = 0
+    for char in text:
+        depth += {"{": 1, "}": -1}.get(char, 0)
+        if depth < 0:
+            return False
+    return depth == 0
+
+
+@check("card.citation", needs=Needs.FILES)
+def citation_well_formed(release: Release) -> list[Finding]:
+    """Each BibTeX block in the card is a well-formed entry with author, title and year (if there is one)."""
+    bad = []
+    for number, block in enumerate(_BIBTEX_BLOCK.findall(release.card_body), start=1):
+        fields = {m.lower() for m in re.findall(r"(\w+)\s*=", block)}
+        problems = [] if _BIBTEX_ENTRY.search(block) else ["no @type{key, header"]
+        problems += [] if _balanced(block) else ["unbalanced braces"]
+        problems += [f"no {f}" for f in ("author", "title", "year") if f not in fields]
+        if problems:
+            bad.append(f"block {number}: {', '.join(problems)}")
+    return [Finding("malformed BibTeX in README.md", tuple(bad))] if bad else []
+
+
+def counts_tables(body: str) -> list[list[dict[str, str]]]:
+    """Markdown tables whose header has split, identities and images columns, as rows of cells."""
+    tables, lines = [], body.splitlines()
+    for i, line in enumerate(lines[:-1]):
+        header = [c.strip().lower() for c in line.strip().strip("|").split("|")]
+        if not {"split", "identities", "images"} <= set(header) or not set(lines[i + 1]) <= set("|-: "):
+            continue
+        rows = []
+        for row in lines[i + 2 :]:
+            if not row.strip().startswith("|"):
+                break
+            cells = [c.strip().strip("*`").strip() for c in row.strip().strip("|").split("|")]
+            rows.append(dict(zip(header, cells, strict=False)))
+        tables.append(rows)
+    return tables
+
+
+def _key(split: str, view: str) -> tuple[str, ...]:
+    split, view = split.lower(), view.lower()
+    if split in _TOTAL:
+        return ()
+    return (split,) if view in _ANY_VIEW else (split, view)
+
+
+_PROSE_TOTAL = re.compile(r"([\d,]+) images of ([\d,]+) identities")
+_PROSE_SPLIT = re.compile(r"\b(train|test) / (aerial|ground): ([\d,]+) images, ([\d,]+) identities")
+_SUMMARY_ROW = re.compile(r"^\|\s*(images|identities)\s*\|\s*([\d,]+)\s*\|\s*$", re.MULTILINE)
+
+
+def written_counts(body: str) -> list[tuple[tuple[str, ...], str, str]]:
+    """(split/view key, 'identities' | 'images', number as written) for every count the card states:
+    the counts table, a two-column summary table, and the datasheet's sentences."""
+    counts = []
+    for row in (r for table in counts_tables(body) for r in table):
+        key = _key(row.get("split", ""), row.get("view", ""))
+        counts += [(key, column, row.get(column, "")) for column in ("identities", "images")]
+    counts += [((), column, number) for column, number in _SUMMARY_ROW.findall(body)]
+    for images, identities in _PROSE_TOTAL.findall(body):
+        counts += [((), "images", images), ((), "identities", identities)]
+    for split, view, images, identities in _PROSE_SPLIT.findall(body):
+        counts += [((split, view), "images", images), ((split, view), "identities", identities)]
+    return counts
+
+
+@check("card.counts")
+def counts_match(release: Release) -> list[Finding]:
+    """Every identities / images count README.md states (its counts table above all) is the data's."""
+    if not counts_tables(release.card_body):
+        return [Finding("README.md has no counts table (split | view | identities | images)")]
+    manifest = release.manifest
+    wrong = []
+    for key, column, written in written_counts(release.card_body):
+        chosen = manifest
+        for name, value in zip(("split", "view"), key, strict=False):
+            chosen = chosen[chosen[name] == value]
+        actual = chosen.identity.nunique() if column == "identities" else len(chosen)
+        if written.replace(",", "") != str(actual):
+            wrong.append(f"{'/'.join(key) or 'total'} {column}: card {written!r}, data {actual}")
+    return (
+        [Finding("counts in README.md that disagree with the data", tuple(dict.fromkeys(wrong)))]
+        if wrong
+        else []
+    )

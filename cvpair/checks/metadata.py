@@ -1,0 +1,103 @@
+"""Metadata: the per-row capture facts are physically possible, and no image carries hidden metadata."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from cvpair.checks.registry import Needs, check
+from cvpair.checks.release import Release
+from cvpair.checks.report import Finding, Severity
+from cvpair.schema import VIEWS, image_id
+
+ALTITUDE_RANGE_M = (2.0, 500.0)  # what a camera drone filming traffic can plausibly fly at
+BBOX_SLACK_PX = 0.5  # boxes are float32: allow rounding at the frame border
+
+
+@check("metadata.bbox")
+def bbox_inside_frame(release: Release) -> list[Finding]:
+    """Each box has a positive size and lies inside its source frame (frame_width x frame_height)."""
+    r = release.rows
+    outside = (
+        (r.bbox_w <= 0)
+        | (r.bbox_h <= 0)
+        | (r.bbox_x < -BBOX_SLACK_PX)
+        | (r.bbox_y < -BBOX_SLACK_PX)
+        | (r.bbox_x + r.bbox_w > r.frame_width + BBOX_SLACK_PX)
+        | (r.bbox_y + r.bbox_h > r.frame_height + BBOX_SLACK_PX)
+    )
+    items = tuple(
+        f"{x.image_id} ({x.bbox_x:g},{x.bbox_y:g} {x.bbox_w:g}x{x.bbox_h:g} "
+        f"in {x.frame_width}x{x.frame_height})"
+        for x in r[outside].itertuples()
+    )
+    return [Finding("boxes outside their frame", items)] if items else []
+
+
+def _aerial_clips_with_telemetry(rows) -> set[str]:
+    """Aerial clips where at least one row has an altitude: the clip had telemetry."""
+    aerial = rows[rows["view"] == VIEWS.index("aerial")]
+    return set(aerial["clip"][aerial.altitude_m.notna()])
+
+
+@check("metadata.altitude")
+def altitude_for_aerial_only(release: Release) -> list[Finding]:
+    """Aerial rows of clips with telemetry have an altitude within 2-500 m; ground rows have none."""
+    r = release.rows
+    aerial = r["view"] == VIEWS.index("aerial")
+    low, high = ALTITUDE_RANGE_M
+    findings = []
+    for message, bad in (
+        (
+            "aerial rows without altitude in clips with telemetry",
+            aerial & r.altitude_m.isna() & r["clip"].isin(_aerial_clips_with_telemetry(r)),
+        ),
+        ("ground rows with an altitude", ~aerial & r.altitude_m.notna()),
+        (
+            f"altitudes outside {low:g}-{high:g} m",
+            aerial & r.altitude_m.notna() & ~r.altitude_m.between(low, high),
+        ),
+    ):
+        if bad.any():
+            findings.append(Finding(message, tuple(r.image_id[bad])))
+    return findings
+
+
+@check("metadata.altitude_coverage", severity=Severity.WARNING)
+def aerial_clips_have_altitude(release: Release) -> list[Finding]:
+    """Every aerial clip has telemetry altitude (a clip filmed without an SRT file has none: allowed)."""
+    r = release.rows
+    clips = set(r["clip"][r["view"] == VIEWS.index("aerial")]) - _aerial_clips_with_telemetry(r)
+    return (
+        [Finding("aerial clips without any altitude (no telemetry?)", tuple(sorted(clips)))] if clips else []
+    )
+
+
+@check("metadata.timestamps")
+def timestamps_increase(release: Release) -> list[Finding]:
+    """Along each (clip, track), timestamps strictly increase with the frame number."""
+    r = release.rows.sort_values(["clip", "track", "frame"], kind="stable")
+    same_track = (r["clip"].to_numpy()[1:] == r["clip"].to_numpy()[:-1]) & (
+        r["track"].to_numpy()[1:] == r["track"].to_numpy()[:-1]
+    )
+    not_later = np.diff(r.timestamp_s.to_numpy()) <= 0
+    bad = np.flatnonzero(same_track & not_later) + 1
+    items = tuple(r.image_id.iloc[bad])
+    return [Finding("timestamps not after the previous frame's in their track", items)] if items else []
+
+
+@check("metadata.image_id")
+def image_ids_follow_clip_track_frame(release: Release) -> list[Finding]:
+    """Each image_id is '<clip>/<track>/<frame>' of its own row: ids are stable and sort by capture."""
+    r = release.rows
+    columns = (r[c].tolist() for c in ("image_id", "clip", "track", "frame"))
+    wrong = [i for i, clip, track, frame in zip(*columns, strict=True) if i != image_id(clip, track, frame)]
+    return [Finding("image_ids that do not match clip/track/frame", tuple(wrong))] if wrong else []
+
+
+@check("metadata.embedded", needs=Needs.IMAGES)
+def no_embedded_metadata(release: Release) -> list[Finding]:
+    """No image carries EXIF (GPS above all) or XMP: locations and devices must not leak through files."""
+    embedded = release.images.embedded.to_numpy()
+    has = np.flatnonzero(embedded != "")
+    items = tuple(f"{release.rows.image_id.iloc[i]} ({embedded[i]})" for i in has)
+    return [Finding("images with embedded metadata", items)] if items else []

@@ -1,0 +1,121 @@
+"""Profile: the release has the sizes its profile promises, and the split manifests match the data."""
+
+from __future__ import annotations
+
+import csv
+from importlib.resources import files
+
+import pandas as pd
+
+from cvpair.checks.registry import Needs, check
+from cvpair.checks.release import Release
+from cvpair.checks.report import Finding, Severity
+from cvpair.release import layout
+
+MANIFEST_COLUMNS = ["image_id", "identity", "view", "split"]
+
+
+def _counts(manifest: pd.DataFrame) -> dict[tuple[str, ...], tuple[int, int]]:
+    """(identities, images) overall, per split and per split and view."""
+    counts = {(): (manifest.identity.nunique(), len(manifest))}
+    for keys, group in manifest.groupby(["split", "view"]):
+        counts[tuple(keys)] = (group.identity.nunique(), len(group))
+    for split, group in manifest.groupby("split"):
+        counts[(split,)] = (group.identity.nunique(), len(group))
+    return counts
+
+
+def _expected(release: Release) -> dict[tuple[str, ...], dict[str, int | None]]:
+    """The sizes the profile fixes: totals, and optionally `splits: {train: {identities, images,
+    views: {aerial: {identities, images}}}}`; null or absent means any."""
+    profile = release.profile
+    assert profile is not None
+    expected = {(): {"identities": profile.identities, "images": profile.images}}
+    for split, sizes in (release.profile_splits or {}).items():
+        expected[(split,)] = {k: sizes.get(k) for k in ("identities", "images")}
+        for view, view_sizes in (sizes.get("views") or {}).items():
+            expected[(split, view)] = {k: view_sizes.get(k) for k in ("identities", "images")}
+    return expected
+
+
+@check("profile.counts", needs=Needs.PROFILE)
+def counts_match_profile(release: Release) -> list[Finding]:
+    """Identities and images in total, per split and per view equal the profile's (where it fixes them)."""
+    actual = _counts(release.manifest)
+    wrong = []
+    for key, sizes in _expected(release).items():
+        have = dict(zip(("identities", "images"), actual.get(key, (0, 0)), strict=True))
+        where = "/".join(key) or "total"
+        wrong += [
+            f"{where} {k}: {have[k]} (profile {v})"
+            for k, v in sizes.items()
+            if v is not None and v != have[k]
+        ]
+    note = " (provisional profile)" if release.profile.provisional else ""
+    return (
+        [Finding(f"sizes differ from profile {release.profile.name!r}{note}", tuple(wrong))] if wrong else []
+    )
+
+
+@check("profile.test_fraction", severity=Severity.WARNING, needs=Needs.PROFILE)
+def test_fraction(release: Release) -> list[Finding]:
+    """The share of identities in test is the profile's test_fraction, to the nearest identity."""
+    manifest = release.manifest
+    total, test = manifest.identity.nunique(), manifest[manifest.split == "test"].identity.nunique()
+    wanted = release.profile.test_fraction * total
+    if abs(test - wanted) <= 1:
+        return []
+    return [Finding(f"{test} of {total} identities are in test; the profile asks for {wanted:.0f}")]
+
+
+def _compare_manifest(release: Release, path, name: str) -> list[Finding]:
+    try:
+        with path.open(newline="") as handle:
+            lines = list(csv.reader(handle))
+    except OSError as error:
+        return [Finding(f"{name} cannot be read: {error}")]
+    if not lines or lines[0] != MANIFEST_COLUMNS:
+        return [Finding(f"{name} header is not {','.join(MANIFEST_COLUMNS)}")]
+    written = pd.DataFrame(lines[1:], columns=MANIFEST_COLUMNS)
+    implied = release.manifest
+    findings = []
+    written_ids, implied_ids = set(written.image_id), set(implied.image_id)
+    if extra := sorted(written_ids - implied_ids):
+        findings.append(Finding(f"{name} lists images that are not in the data", tuple(extra)))
+    if missing := sorted(implied_ids - written_ids):
+        findings.append(Finding(f"images missing from {name}", tuple(missing)))
+    merged = written.merge(implied, on="image_id", suffixes=("_manifest", "_data"))
+    differ = []
+    for column in ("identity", "view", "split"):
+        bad = merged[merged[f"{column}_manifest"] != merged[f"{column}_data"]]
+        differ += [
+            f"{i} {column}: {m} (data {d})"
+            for i, m, d in zip(bad.image_id, bad[f"{column}_manifest"], bad[f"{column}_data"], strict=True)
+        ]
+    if differ:
+        findings.append(Finding(f"{name} rows that disagree with the data", tuple(differ)))
+    if written.image_id.duplicated().any():
+        findings.append(
+            Finding(f"{name} lists images twice", tuple(written.image_id[written.image_id.duplicated()]))
+        )
+    if not findings and not written.image_id.is_monotonic_increasing:
+        findings.append(Finding(f"{name} is not sorted by image_id"))
+    return findings
+
+
+@check("profile.manifest")
+def release_manifest(release: Release) -> list[Finding]:
+    """splits.csv lists exactly the data's images, with their identity, view and split."""
+    path = release.root / layout.SPLIT_MANIFEST
+    if not path.is_file():
+        return [Finding("missing", (layout.SPLIT_MANIFEST,))]
+    return _compare_manifest(release, path, layout.SPLIT_MANIFEST)
+
+
+@check("profile.committed_manifest", needs=Needs.PROFILE)
+def committed_manifest(release: Release) -> list[Finding]:
+    """When splits/<profile>/manifest.csv is committed, the data follows that published split exactly."""
+    path = files("cvpair.splits") / release.profile.name / "manifest.csv"
+    if not path.is_file():
+        return []
+    return _compare_manifest(release, path, f"splits/{release.profile.name}/manifest.csv")

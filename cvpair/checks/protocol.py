@@ -1,0 +1,65 @@
+"""Protocol: the ReID evaluation is sound: identity-disjoint splits, every query answerable."""
+
+from __future__ import annotations
+
+from cvpair.checks.registry import check
+from cvpair.checks.release import Release
+from cvpair.checks.report import Finding
+from cvpair.release import layout
+from cvpair.schema import VIEWS
+
+
+@check("protocol.disjoint_identities")
+def train_test_disjoint(release: Release) -> list[Finding]:
+    """No identity has images in both train and test."""
+    rows = release.rows
+    is_train = rows.file_split == layout.TRAIN
+    shared = sorted(set(rows.identity[is_train]) & set(rows.identity[~is_train]))
+    if not shared:
+        return []
+    examples = rows[rows.identity.isin(shared[:3]) & ~is_train].image_id
+    return [
+        Finding("identities in both train and test", tuple(str(i) for i in shared)),
+        Finding("test images of the first of them", tuple(examples)),
+    ]
+
+
+@check("protocol.test_views")
+def test_identities_have_both_views(release: Release) -> list[Finding]:
+    """Every test identity has at least one aerial and one ground image."""
+    test = release.rows[release.rows.file_split != layout.TRAIN]
+    findings = []
+    for view in VIEWS:
+        seen = set(test.identity[test["view"] == VIEWS.index(view)])
+        lacking = sorted(set(test.identity) - seen)
+        if lacking:
+            findings.append(
+                Finding(f"test identities without a {view} image", tuple(str(i) for i in lacking))
+            )
+    return findings
+
+
+def _unmatched_queries(release: Release, protocol: str) -> list[Finding]:
+    mapping = layout.PROTOCOLS[protocol]
+    rows = release.rows
+    query = rows[rows.file_split == mapping["query"]]
+    gallery_identities = set(rows.identity[rows.file_split == mapping["gallery"]])
+    lonely = query[~query.identity.isin(gallery_identities)]
+    if not len(lonely):
+        return []
+    message = (
+        f"{protocol} queries ({mapping['query']}) whose identity is not in the gallery ({mapping['gallery']})"
+    )
+    return [Finding(message, tuple(f"{r.image_id} (identity {r.identity})" for r in lonely.itertuples()))]
+
+
+@check("protocol.a2g_matches")
+def a2g_queries_have_matches(release: Release) -> list[Finding]:
+    """Every a2g query (aerial) has a true match in the ground gallery."""
+    return _unmatched_queries(release, "a2g")
+
+
+@check("protocol.g2a_matches")
+def g2a_queries_have_matches(release: Release) -> list[Finding]:
+    """Every g2a query (ground) has a true match in the aerial gallery."""
+    return _unmatched_queries(release, "g2a")

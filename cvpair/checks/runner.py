@@ -1,0 +1,94 @@
+"""`validate_release`: open a release read-only, run the image pass once, then every registered check."""
+
+from __future__ import annotations
+
+import json
+import time
+from importlib.resources import files
+from pathlib import Path
+
+import pyarrow as pa
+
+from cvpair.checks.registry import Check, Needs, all_checks
+from cvpair.checks.release import Release, load_rows, open_release
+from cvpair.checks.report import CheckResult, Finding, Report, Status
+from cvpair.checks.scan import DEFAULT_PHASH_SAMPLE, default_workers, scanning
+from cvpair.errors import CvpairError
+from cvpair.profiles import load_profile
+
+
+def _attach_profile(release: Release, name: str | None) -> None:
+    """Resolve the profile: the one asked for (unknown: an error), else the one provenance.json names."""
+    explicit = name is not None
+    name = name or (release.provenance or {}).get("profile")
+    if not name:
+        release.profile_problem = "no profile: pass --profile or record 'profile' in provenance.json"
+        return
+    try:
+        release.profile = load_profile(name)
+    except CvpairError as error:
+        if explicit:
+            raise
+        release.profile_problem = f"provenance.json names {error}"
+        return
+    raw = json.loads((files("cvpair.splits") / name / "profile.json").read_text())
+    release.profile_splits = raw.get("splits") or {}
+
+
+def _missing(check: Check, release: Release) -> str | None:
+    """Why `check` cannot run on `release`, or None when it can."""
+    if check.needs is Needs.FILES:
+        return None
+    if release.rows is None:
+        return release.rows_problem
+    if check.needs is Needs.IMAGES and release.images is None:
+        return release.images_problem
+    if check.needs is Needs.PROFILE and release.profile is None:
+        return release.profile_problem
+    return None
+
+
+def run_check(check: Check, release: Release) -> CheckResult:
+    reason = _missing(check, release)
+    if reason:
+        return CheckResult(check.name, check.severity, Status.SKIP, note=f"skipped: {reason}")
+    try:
+        findings = tuple(check.run(release))
+    except Exception as error:  # noqa: BLE001 - one broken check must not hide the others' results
+        findings = (Finding(f"the check itself failed on this release: {type(error).__name__}: {error}"),)
+    status = Status.FAIL if findings else Status.PASS
+    return CheckResult(check.name, check.severity, status, findings, note=check.doc.splitlines()[0])
+
+
+def validate_release(
+    path: Path | str = "cvpair-release",
+    profile: str | None = None,
+    workers: int | None = None,
+    phash_sample: float = DEFAULT_PHASH_SAMPLE,
+) -> Report:
+    """Check every rule a release must follow, never writing to it.
+
+    `profile` overrides provenance.json's; `workers` processes decode images (default: one per CPU);
+    `phash_sample` is the share of rows whose perceptual hash is recomputed from the pixels (1.0: all).
+    Raises `InputError` when `path` is not a release at all.
+    """
+    started = time.perf_counter()
+    release = open_release(Path(path))
+    _attach_profile(release, profile)
+    checks = all_checks()
+    results: dict[str, CheckResult] = {}
+    readable = all(f.conforms for f in release.files)
+    with scanning(release.files if readable else [], workers or default_workers(), phash_sample) as images:
+        # the workers decode images while this process reads the rows and runs the checks without images
+        load_rows(release)
+        results.update((c.name, run_check(c, release)) for c in checks if c.needs is not Needs.IMAGES)
+        if release.rows is not None:
+            try:
+                release.images = images()
+            except (OSError, pa.ArrowException) as error:
+                release.images_problem = f"the images could not be read: {error}"
+    results.update((c.name, run_check(c, release)) for c in checks if c.needs is Needs.IMAGES)
+    report = Report(str(path), release.profile.name if release.profile else None)
+    report.results = [results[c.name] for c in checks]
+    report.seconds = time.perf_counter() - started
+    return report

@@ -1,0 +1,347 @@
+"""The broken-release corpus: each test takes the good release, applies exactly one defect, and checks
+that validation fails through the right check with a message naming the rows or files at fault."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from PIL import Image
+
+from cvpair.build.phash import phash, to_hex
+from cvpair.checks.report import Status
+from cvpair.checks.runner import validate_release
+from cvpair.release import layout
+from cvpair.release.writer import write_release
+from cvpair.schema import arrow_schema
+from tests.release_factory import make_release
+
+TRAIN_IDS, TEST_IDS = [1, 2, 3], [4, 5, 6]
+
+
+@pytest.fixture(scope="module")
+def good_release(tmp_path_factory) -> Path:
+    return make_release(tmp_path_factory.mktemp("good") / "release", TRAIN_IDS, TEST_IDS, images_per_view=3)
+
+
+@pytest.fixture
+def release(good_release, tmp_path) -> Path:
+    """A private copy of the good release, for one test to break."""
+    return Path(shutil.copytree(good_release, tmp_path / "release"))
+
+
+# --- generic helpers: read a release's rows, change them, write them back --------------------------
+
+
+def data_file(release: Path, file_split: str) -> Path:
+    (path,) = sorted(release.glob(layout.data_pattern(file_split)))
+    return path
+
+
+def read_rows(release: Path) -> dict[str, list[dict]]:
+    return {s: pq.read_table(data_file(release, s)).to_pylist() for s in layout.FILE_SPLITS}
+
+
+def rewrite_data(release: Path, rows: dict[str, list[dict]]) -> None:
+    """Write changed rows back into the same Parquet files (counts and manifest stay as they were)."""
+    for file_split, group in rows.items():
+        pq.write_table(pa.Table.from_pylist(group, schema=arrow_schema()), data_file(release, file_split))
+
+
+def rebuild(release: Path, rows: dict[str, list[dict]]) -> None:
+    """Write a whole new release from changed rows: manifest and card follow the data."""
+    tables = {
+        s: [pa.Table.from_pylist(sorted(g, key=lambda r: r["image_id"]), schema=arrow_schema())]
+        for s, g in rows.items()
+    }
+    write_release(release, tables, provenance={"profile": "demo", "seed": 0}, report={}, overwrite=True)
+
+
+def hashes(data: bytes) -> dict:
+    """The columns that must follow an image's bytes."""
+    with Image.open(io.BytesIO(data)) as image:
+        value = phash(np.asarray(image.convert("L")))
+    return {"sha256": hashlib.sha256(data).hexdigest(), "phash": to_hex(value)}
+
+
+def set_image(row: dict, data: bytes, *, with_hashes: bool = True) -> None:
+    row["image"] = {"bytes": data, "path": None}
+    if with_hashes:
+        row.update(hashes(data))
+    else:
+        row["sha256"] = hashlib.sha256(data).hexdigest()
+
+
+def decode(data: bytes) -> Image.Image:
+    image = Image.open(io.BytesIO(data))
+    image.load()
+    return image
+
+
+def encode(image: Image.Image, fmt: str = "JPEG", **options) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, fmt, **options)
+    return buffer.getvalue()
+
+
+def failing_errors(release: Path, **kwargs) -> tuple[set[str], object]:
+    report = validate_release(release, workers=1, **kwargs)
+    errors = {r.name for r in report.results if r.failed_error}
+    return errors, report
+
+
+def assert_caught_by(release: Path, check: str, *named: str, **kwargs) -> None:
+    errors, report = failing_errors(release, **kwargs)
+    assert check in errors, report.render_table()
+    message = report.result(check).message
+    for name in named:
+        assert name in message, message
+    assert report.exit_code == 1
+
+
+# --- the corpus ----------------------------------------------------------------------------------
+
+
+def test_the_good_release_passes_with_no_error(good_release):
+    errors, report = failing_errors(good_release)
+    assert errors == set(), report.render_table()
+    assert report.valid
+    assert not any(r.status is Status.SKIP for r in report.results), report.render_table()
+
+
+def test_identity_in_both_train_and_test(release):
+    rows = read_rows(release)
+    for row in rows[layout.TRAIN]:
+        if row["identity"] == 1:
+            row["identity"] = 4
+    rebuild(release, rows)
+    errors, report = failing_errors(release)
+    assert errors == {"protocol.disjoint_identities"}, report.render_table()
+    assert "identities in both train and test (1): 4" in report.result("protocol.disjoint_identities").message
+
+
+def test_image_duplicated_across_splits(release):
+    rows = read_rows(release)
+    source, target = rows[layout.TEST_GROUND][0], rows[layout.TRAIN][-1]
+    for column in ("image", "sha256", "phash", "crop_width", "crop_height"):
+        target[column] = source[column]
+    rewrite_data(release, rows)
+    errors, report = failing_errors(release)
+    assert errors == {"integrity.duplicate_bytes"}, report.render_table()
+    message = report.result("integrity.duplicate_bytes").message
+    assert source["image_id"] in message and target["image_id"] in message
+
+
+def test_brightened_reencoded_copy_across_splits_is_a_near_duplicate(release):
+    rows = read_rows(release)
+    source, target = rows[layout.TEST_AERIAL][1], rows[layout.TRAIN][0]
+    pixels = np.asarray(decode(source["image"]["bytes"]), dtype=np.int16) + 12
+    copy = encode(Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8)), quality=85)
+    set_image(target, copy)
+    target["crop_width"], target["crop_height"] = source["crop_width"], source["crop_height"]
+    rewrite_data(release, rows)
+    errors, report = failing_errors(release)
+    assert errors == {"integrity.near_duplicates"}, report.render_table()
+    message = report.result("integrity.near_duplicates").message
+    assert f"{target['image_id']} (train) ~ {source['image_id']} (test" in message
+
+
+def test_corrupt_jpeg(release):
+    rows = read_rows(release)
+    row = rows[layout.TRAIN][4]
+    set_image(row, row["image"]["bytes"][: len(row["image"]["bytes"]) // 2], with_hashes=False)
+    rewrite_data(release, rows)
+    errors, report = failing_errors(release)
+    assert errors == {"integrity.decode"}, report.render_table()
+    assert row["image_id"] in report.result("integrity.decode").message
+
+
+def test_png_where_a_jpeg_belongs(release):
+    rows = read_rows(release)
+    row = rows[layout.TEST_GROUND][2]
+    set_image(row, encode(decode(row["image"]["bytes"]), "PNG"), with_hashes=False)
+    rewrite_data(release, rows)
+    errors, report = failing_errors(release)
+    assert errors == {"integrity.jpeg"}, report.render_table()
+    assert f"{row['image_id']} (PNG)" in report.result("integrity.jpeg").message
+
+
+def test_counts_that_differ_from_the_profile(release):
+    # cvpair-v1.0 fixes 894 identities and 14,969 images; this release has 6 and 36 (6 x 2 views x 3).
+    errors, report = failing_errors(release, profile="cvpair-v1.0")
+    assert errors == {"profile.counts"}, report.render_table()
+    message = report.result("profile.counts").message
+    assert "total identities: 6 (profile 894)" in message and "total images: 36 (profile 14969)" in message
+
+
+def test_wrong_column_type(release):
+    path = data_file(release, layout.TRAIN)
+    table = pq.read_table(path)
+    index = table.schema.get_field_index("crop_width")
+    table = table.set_column(
+        index, pa.field("crop_width", pa.int64(), nullable=False), table["crop_width"].cast(pa.int64())
+    )
+    pq.write_table(table, path)
+    errors, report = failing_errors(release)
+    assert errors == {"layout.schema"}, report.render_table()
+    message = report.result("layout.schema").message
+    assert path.name in message and "crop_width: int64" in message
+
+
+def test_missing_column(release):
+    path = data_file(release, layout.TEST_AERIAL)
+    pq.write_table(pq.read_table(path).drop_columns(["sharpness"]), path)
+    errors, report = failing_errors(release)
+    assert errors == {"layout.schema"}, report.render_table()
+    assert f"{path.name}: missing columns (1): sharpness" in report.result("layout.schema").message
+
+
+def test_exif_with_gps_inside_an_image(release):
+    rows = read_rows(release)
+    row = rows[layout.TEST_AERIAL][0]
+    exif = Image.Exif()
+    exif[0x8825] = {1: "N", 2: (22.0, 7.0, 24.0), 3: "E", 4: (113.0, 7.0, 24.0)}  # GPS IFD
+    payload = b"Exif\0\0" + exif.tobytes()
+    data = row["image"]["bytes"]
+    with_exif = data[:2] + b"\xff\xe1" + (len(payload) + 2).to_bytes(2, "big") + payload + data[2:]
+    set_image(row, with_exif, with_hashes=False)
+    rewrite_data(release, rows)
+    errors, report = failing_errors(release)
+    assert errors == {"metadata.embedded"}, report.render_table()
+    assert f"{row['image_id']} (EXIF+GPS)" in report.result("metadata.embedded").message
+
+
+def test_query_without_a_gallery_match(release):
+    rows = read_rows(release)
+    rows[layout.TEST_GROUND] = [r for r in rows[layout.TEST_GROUND] if r["identity"] != 5]
+    lonely = [r["image_id"] for r in rows[layout.TEST_AERIAL] if r["identity"] == 5]
+    rebuild(release, rows)
+    errors, report = failing_errors(release)
+    # An aerial query without a ground match is, equally, a test identity without a ground image.
+    assert errors == {"protocol.a2g_matches", "protocol.test_views"}, report.render_table()
+    message = report.result("protocol.a2g_matches").message
+    assert all(image_id in message for image_id in lonely) and "(3)" in message
+    assert "test identities without a ground image (1): 5" in report.result("protocol.test_views").message
+
+
+def test_readme_count_that_disagrees(release):
+    card = release / layout.CARD
+    text, replaced = re.subn(
+        r"^\| test \| aerial \| 3 \| 9 \|", "| test | aerial | 3 | 10 |", card.read_text(), flags=re.M
+    )
+    assert replaced == 1
+    card.write_text(text)
+    errors, report = failing_errors(release)
+    assert errors == {"card.counts"}, report.render_table()
+    assert "test/aerial images: card '10', data 9" in report.result("card.counts").message
+
+
+def test_truncated_parquet_file(release):
+    path = data_file(release, layout.TEST_GROUND)
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    errors, report = failing_errors(release)
+    assert errors == {"layout.parquet"}, report.render_table()
+    assert path.name in report.result("layout.parquet").message
+    skipped = {r.name for r in report.results if r.status is Status.SKIP}
+    assert "integrity.decode" in skipped and "protocol.a2g_matches" in skipped
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "check"),
+    [
+        ("bbox_x", 1250.0, "metadata.bbox"),
+        ("altitude_m", 900.0, "metadata.altitude"),
+        ("timestamp_s", 0.0, "metadata.timestamps"),
+        ("sha256", "0" * 64, "integrity.sha256"),
+        ("crop_height", 7, "integrity.size"),
+    ],
+)
+def test_a_wrong_metadata_value_is_named(release, column, value, check):
+    rows = read_rows(release)
+    row = rows[layout.TEST_AERIAL][2]  # the third frame of its track: timestamp 0 goes backwards
+    row[column] = value
+    rewrite_data(release, rows)
+    assert_caught_by(release, check, row["image_id"])
+
+
+def test_sampled_phash_column_that_disagrees_with_the_pixels(release):
+    rows = read_rows(release)
+    row = rows[layout.TRAIN][3]
+    row["phash"] = to_hex(int(row["phash"], 16) ^ 0xFFFF)  # 16 bits off: no near-duplicate appears either
+    rewrite_data(release, rows)
+    errors, report = failing_errors(release, phash_sample=1.0)
+    assert errors == {"integrity.phash_column"}, report.render_table()
+    assert row["image_id"] in report.result("integrity.phash_column").message
+
+
+def test_not_a_release_is_an_input_error(tmp_path):
+    from cvpair.errors import InputError
+
+    with pytest.raises(InputError, match="not a release"):
+        validate_release(tmp_path)
+
+
+def test_aerial_row_missing_altitude_in_a_clip_with_telemetry_is_an_error(release):
+    rows = read_rows(release)
+    row = rows[layout.TEST_AERIAL][1]
+    row["altitude_m"] = None
+    rewrite_data(release, rows)
+    assert_caught_by(release, "metadata.altitude", row["image_id"])
+
+
+def test_aerial_clip_without_any_telemetry_is_only_a_warning(release):
+    rows = read_rows(release)
+    clip = rows[layout.TEST_AERIAL][0]["clip"]
+    for row in rows[layout.TEST_AERIAL]:
+        if row["clip"] == clip:
+            row["altitude_m"] = None
+    rewrite_data(release, rows)
+    report = validate_release(release, workers=1)
+    assert report.valid, report.render_table()
+    assert report.failed() == ["metadata.altitude_coverage"]
+    assert clip in report.result("metadata.altitude_coverage").message
+
+
+def test_ground_row_in_the_aerial_test_file(release):
+    rows = read_rows(release)
+    row = rows[layout.TEST_AERIAL][0]
+    row["view"], row["altitude_m"] = 1, None  # a ground row, consistent in itself, filed as aerial
+    rebuild(release, rows)
+    errors, report = failing_errors(release)
+    assert errors == {"layout.file_groups"}, report.render_table()
+    assert (
+        f"test_aerial rows that are not aerial (1): {row['image_id']}"
+        in report.result("layout.file_groups").message
+    )
+
+
+def test_malformed_phash_is_named_and_left_out_of_the_near_duplicate_search(release):
+    rows = read_rows(release)
+    row = rows[layout.TEST_GROUND][1]
+    row["phash"] = "not-a-hash"
+    rewrite_data(release, rows)
+    assert_caught_by(release, "integrity.phash_column", row["image_id"])
+
+
+def test_profile_sizes_per_split_and_view_are_checked_where_given(good_release):
+    from cvpair.checks.profile_checks import counts_match_profile
+    from cvpair.checks.release import load_rows, open_release
+    from cvpair.profiles import Profile
+
+    release = open_release(good_release)
+    load_rows(release)
+    release.profile = Profile("sized", identities=6, images=36, test_fraction=0.5, provisional=False)
+    # 3 train identities x 2 views x 3 images; the aerial test file has 3 identities x 3 images
+    release.profile_splits = {
+        "train": {"identities": 3, "images": 18, "views": {"aerial": {"images": 10, "identities": None}}},
+        "test": {"identities": None, "views": {"aerial": {"identities": 3, "images": 9}}},
+    }
+    (finding,) = counts_match_profile(release)
+    assert finding.items == ("train/aerial images: 9 (profile 10)",)

@@ -1,0 +1,120 @@
+"""The VeRi-776 and VehicleID readers on tiny trees laid out exactly like the real datasets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from cvpair.training.data import decode
+from cvpair.training.vehicleid import TRIALS, load_vehicleid
+from cvpair.training.veri776 import load_veri776
+from PIL import Image
+
+from cvpair.errors import InputError
+
+
+def _image(path: Path, shade: int) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.new("RGB", (12, 10), (shade, 0, 0)).save(path)
+
+
+@pytest.fixture
+def veri(tmp_path: Path) -> Path:
+    layout = {
+        "image_train": ["0002_c002_00030600_0.jpg", "0002_c003_00030700_0.jpg", "0010_c001_00001000_1.jpg"],
+        "image_query": ["0005_c004_00077200_0.jpg"],
+        "image_test": ["0005_c004_00077300_0.jpg", "0005_c011_00080000_0.jpg", "0007_c004_00010000_0.jpg"],
+    }
+    lists = {"image_train": "name_train.txt", "image_query": "name_query.txt", "image_test": "name_test.txt"}
+    for folder, names in layout.items():
+        for shade, name in enumerate(names):
+            _image(tmp_path / folder / name, 40 * shade)
+        (tmp_path / lists[folder]).write_text("\n".join(names) + "\n")
+    return tmp_path
+
+
+def test_veri_reads_identity_and_camera_from_file_names(veri):
+    data = load_veri776(veri)
+    assert [(im.identity, im.camera) for im in data.train] == [(2, 2), (2, 3), (10, 1)]
+    assert data.train_labels() == [0, 0, 1]
+    assert data.num_classes == 2
+    (protocol,) = data.protocols
+    query, gallery = protocol.trials[0]
+    assert [protocol.images[i].key for i in query] == ["image_query/0005_c004_00077200_0.jpg"]
+    gallery_labels = [(protocol.images[i].identity, protocol.images[i].camera) for i in gallery]
+    assert gallery_labels == [(5, 4), (5, 11), (7, 4)]
+    assert protocol.use_cameras
+
+
+def test_veri_images_decode_from_their_paths(veri):
+    image = decode(load_veri776(veri).train[1].source)
+    assert image.shape == (3, 10, 12)
+    assert image[0].max() == pytest.approx(40 / 255, abs=2 / 255)
+
+
+def test_veri_bad_name_is_reported_with_its_line(veri):
+    (veri / "name_query.txt").write_text("0005_c004_00077200_0.jpg\nnot-a-veri-name.jpg\n")
+    with pytest.raises(InputError, match=r"name_query.txt:2"):
+        load_veri776(veri)
+
+
+def test_veri_missing_image_is_reported(veri):
+    (veri / "image_test" / "0007_c004_00010000_0.jpg").unlink()
+    with pytest.raises(InputError, match="0007_c004_00010000_0.jpg"):
+        load_veri776(veri)
+
+
+@pytest.fixture
+def vehicleid(tmp_path: Path) -> Path:
+    split = tmp_path / "train_test_split"
+    split.mkdir()
+    train = [("0000001", 0), ("0000002", 0), ("0000003", 4)]
+    # Three identities with 3, 2 and 1 images in the smallest test list.
+    test = [("0000010", 21), ("0000011", 21), ("0000012", 21)] + [("0000020", 33), ("0000021", 33)]
+    test += [("0000030", 40)]
+    for shade, (name, _) in enumerate(train + test):
+        _image(tmp_path / "image" / f"{name}.jpg", shade)
+    (split / "train_list.txt").write_text("".join(f"{n} {i}\n" for n, i in train))
+    for size in (800, 1600, 2400):
+        (split / f"test_list_{size}.txt").write_text("".join(f"{n} {i}\n" for n, i in test))
+    return tmp_path
+
+
+def test_vehicleid_reads_train_list(vehicleid):
+    data = load_vehicleid(vehicleid)
+    assert [(im.key, im.identity) for im in data.train] == [
+        ("image/0000001.jpg", 0),
+        ("image/0000002.jpg", 0),
+        ("image/0000003.jpg", 4),
+    ]
+    assert [p.name for p in data.protocols] == ["vehicleid-800", "vehicleid-1600", "vehicleid-2400"]
+
+
+def test_vehicleid_gallery_has_one_image_per_identity_and_the_rest_are_queries(vehicleid):
+    protocol = load_vehicleid(vehicleid).protocols[0]
+    identities = np.array([im.identity for im in protocol.images])
+    assert len(protocol.trials) == TRIALS == 10
+    for query, gallery in protocol.trials:
+        assert sorted(identities[gallery]) == [21, 33, 40]
+        assert sorted(np.concatenate([query, gallery])) == list(range(6))
+    assert not protocol.use_cameras
+
+
+def test_vehicleid_trials_vary_and_are_reproducible(vehicleid):
+    first = load_vehicleid(vehicleid, seed=3).protocols[0].trials
+    again = load_vehicleid(vehicleid, seed=3).protocols[0].trials
+    assert all(np.array_equal(a[1], b[1]) for a, b in zip(first, again, strict=True))
+    assert len({tuple(gallery) for _, gallery in first}) > 1
+
+
+def test_vehicleid_malformed_line_is_reported(vehicleid):
+    (vehicleid / "train_test_split" / "train_list.txt").write_text("0000001 0\n0000002\n")
+    with pytest.raises(InputError, match=r"train_list.txt:2"):
+        load_vehicleid(vehicleid)
+
+
+def test_vehicleid_missing_list_is_reported(vehicleid):
+    (vehicleid / "train_test_split" / "test_list_2400.txt").unlink()
+    with pytest.raises(InputError, match="test_list_2400.txt"):
+        load_vehicleid(vehicleid)

@@ -1,0 +1,253 @@
+"""`generate_campaign`: plans a whole synthetic capture campaign, renders its clips (in parallel) and
+writes the campaign folder atomically.
+
+Planning (identities, who is filmed in which clip, cameras, light, traffic) happens up front from the
+seed alone; each clip is then rendered from its own plan, so the result does not depend on how many
+workers render it or in which order.
+"""
+
+from __future__ import annotations
+
+import math
+import multiprocessing
+import os
+import shutil
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+
+from cvpair.errors import InputError, Problem
+from cvpair.synth.annotate import build_track
+from cvpair.synth.cameras import Rig, aerial_rig, ground_rig
+from cvpair.synth.lighting import Lighting, sample_lighting
+from cvpair.synth.profiles import SynthProfile, get_profile
+from cvpair.synth.renderer import Actor, FrameRenderer
+from cvpair.synth.scene import PAVEMENT_M, ROAD_HALF_M, Trajectory, make_site, plan_traffic
+from cvpair.synth.shapes import vehicle_parts
+from cvpair.synth.vehicles import VehicleSpec, make_catalogue
+from cvpair.synth.writers import ManifestRow, SrtEntry, TaskInfo, VideoWriter, cvat_xml, dji_srt, manifest_csv
+
+VIEW_PREFIX = {"aerial": "A", "ground": "G"}
+# street cameras: vehicles farther than this are too small to matter when placing traffic
+GROUND_RANGE_M = 45.0
+CAMPAIGN_START = datetime(2026, 5, 1, 8, 0, 0)
+TELEMETRY_WANDER_M = 0.02  # random-walk step of the logged position per frame
+
+
+@dataclass(frozen=True)
+class ClipPlan:
+    """Everything needed to render one clip, fixed before any rendering starts."""
+
+    clip_id: str
+    view: str
+    device: str
+    seed: int
+    site_index: int
+    rig: Rig
+    lighting: Lighting
+    fps: int
+    frames: int
+    width: int
+    height: int
+    noise_sigma: float
+    start: datetime
+    vehicles: tuple[tuple[VehicleSpec, Trajectory], ...]
+
+    @property
+    def noise_seed(self) -> tuple[int, ...]:
+        return (self.seed, ord(self.clip_id[0]), int(self.clip_id[1:]))
+
+
+def plan_campaign(profile: SynthProfile, seed: int) -> tuple[tuple[VehicleSpec, ...], list[ClipPlan]]:
+    """The identity catalogue and one plan per clip (each identity: `appearances_per_view` clips a view)."""
+    catalogue = make_catalogue(
+        profile.identities, np.random.default_rng([seed, 0]), profile.lookalike_fraction
+    )
+    plans = []
+    for code, view in enumerate(("aerial", "ground"), start=1):
+        rng = np.random.default_rng([seed, code, 0])
+        per_round = math.ceil(profile.identities / profile.vehicles_per_clip)
+        groups = [
+            chunk
+            for _ in range(profile.appearances_per_view)
+            for chunk in np.array_split(rng.permutation(profile.identities), per_round)
+        ]
+        for number, members in enumerate(groups, start=1):
+            specs = [catalogue[i] for i in members]
+            plans.append(_plan_clip(profile, seed, view, code, number, specs))
+    return catalogue, plans
+
+
+def _plan_clip(profile: SynthProfile, seed: int, view: str, code: int, number: int, specs) -> ClipPlan:
+    rng = np.random.default_rng([seed, code, number])
+    fps = int(rng.choice(profile.frame_rates))
+    frames = int(round(profile.clip_seconds * fps))
+    duration = frames / fps
+    corridor = ROAD_HALF_M + PAVEMENT_M - 0.5
+    if view == "aerial":
+        rig = aerial_rig(rng, (float(rng.uniform(-70, 70)), float(rng.uniform(-3, 3))), corridor, duration)
+        device = f"drone-{int(rng.integers(profile.drones)) + 1:02d}"
+        reach = 1e4
+    else:
+        rig = ground_rig(rng, ROAD_HALF_M, PAVEMENT_M, float(rng.uniform(-70, 70)))
+        device = f"street-{int(rng.integers(profile.street_cameras)) + 1:02d}"
+        reach = GROUND_RANGE_M
+    trajectories = plan_traffic(
+        rng,
+        [(spec.length, spec.width, spec.height) for spec in specs],
+        lambda t: rig.camera(t, profile.width, profile.height),
+        duration,
+        reach,
+    )
+    start = CAMPAIGN_START + timedelta(days=int(rng.integers(0, 6)), seconds=int(rng.integers(0, 9 * 3600)))
+    return ClipPlan(
+        clip_id=f"{VIEW_PREFIX[view]}{number:04d}",
+        view=view,
+        device=device,
+        seed=seed,
+        site_index=int(rng.integers(profile.sites)),
+        rig=rig,
+        lighting=sample_lighting(rng),
+        fps=fps,
+        frames=frames,
+        width=profile.width,
+        height=profile.height,
+        noise_sigma=float(rng.uniform(1.0, 2.5)),
+        start=start,
+        vehicles=tuple(zip(specs, trajectories, strict=True)),
+    )
+
+
+def render_clip(plan: ClipPlan, root: Path) -> ManifestRow:
+    """Renders one clip into `root`: its video, its CVAT annotation and, for a drone, its SRT telemetry."""
+    site = make_site(plan.seed, plan.site_index)
+    actors = tuple(
+        Actor(track, spec.identity, vehicle_parts(spec), trajectory, spec.length, spec.width, spec.height)
+        for track, (spec, trajectory) in enumerate(plan.vehicles)
+    )
+    renderer = FrameRenderer(
+        site,
+        plan.lighting,
+        plan.rig,
+        actors,
+        plan.width,
+        plan.height,
+        plan.fps,
+        plan.noise_sigma,
+        plan.noise_seed,
+    )
+    timelines: list[list] = [[] for _ in actors]
+    video = f"videos/{plan.clip_id}.mp4"
+    with VideoWriter(root / video, plan.width, plan.height, plan.fps) as writer:
+        for frame in range(plan.frames):
+            image, observations = renderer.render(frame)
+            writer.write(image)
+            for timeline, observation in zip(timelines, observations, strict=True):
+                timeline.append(observation)
+    tracks = [
+        build_track(a.track_id, a.identity, timeline) for a, timeline in zip(actors, timelines, strict=True)
+    ]
+    task = TaskInfo(
+        task_id=int(plan.clip_id[1:]) + (0 if plan.view == "aerial" else 50_000),
+        name=plan.clip_id,
+        frames=plan.frames,
+        width=plan.width,
+        height=plan.height,
+        created=plan.start + timedelta(days=3),
+    )
+    annotation = f"annotations/{plan.clip_id}.xml"
+    (root / annotation).write_bytes(cvat_xml(task, tracks))
+    telemetry = ""
+    if plan.view == "aerial":
+        telemetry = f"telemetry/{plan.clip_id}.SRT"
+        (root / telemetry).write_bytes(dji_srt(_telemetry(plan, site)))
+    return ManifestRow(plan.clip_id, video, annotation, plan.view, plan.device, telemetry)
+
+
+def _telemetry(plan: ClipPlan, site) -> list[SrtEntry]:
+    """One SRT entry per frame. GNSS and barometer readings wander by centimetres from frame to frame
+    even while the gimbal holds the picture still, as real flight logs do."""
+    rng = np.random.default_rng((*plan.noise_seed, 1))
+    wander = np.cumsum(rng.normal(0, TELEMETRY_WANDER_M, (plan.frames, 3)), axis=0)
+    entries = []
+    for frame in range(plan.frames):
+        t = frame / plan.fps
+        position = plan.rig.camera(t, plan.width, plan.height).position + wander[frame] * (1, 1, 0.3)
+        latitude, longitude = site.geodetic(float(position[0]), float(position[1]))
+        entries.append(
+            SrtEntry(
+                frame=frame,
+                time_s=t,
+                duration_s=1 / plan.fps,
+                clock=plan.start + timedelta(milliseconds=round(t * 1000)),
+                latitude=latitude,
+                longitude=longitude,
+                rel_alt=float(position[2]),
+                abs_alt=float(position[2]) + site.elevation_m,
+                iso=plan.lighting.iso,
+                shutter_s=plan.lighting.shutter_s,
+                colour_temperature=plan.lighting.colour_temperature,
+                focal_mm=plan.rig.focal_mm,
+            )
+        )
+    return entries
+
+
+def _start_worker() -> None:
+    import cv2
+
+    cv2.setNumThreads(1)  # one clip per process: threads inside a process would only fight over the cores
+
+
+def generate_campaign(
+    out: Path, profile: str | SynthProfile = "demo", seed: int = 0, workers: int | None = None
+) -> Path:
+    """Writes a synthetic campaign folder at `out` (which must not exist or be empty) and returns it.
+
+    The folder is assembled under a hidden sibling name and renamed into place at the end, so an
+    interrupted run never leaves something that looks like a complete campaign.
+    """
+    out = Path(out)
+    settings = get_profile(profile) if isinstance(profile, str) else profile
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise InputError(Problem(out, "already exists and is not empty; choose a new folder"))
+    _, plans = plan_campaign(settings, seed)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = out.parent / f".{out.name}.partial-{os.getpid()}"
+    shutil.rmtree(staging, ignore_errors=True)
+    try:
+        for folder in ("videos", "annotations", "telemetry"):
+            (staging / folder).mkdir(parents=True)
+        rows = _render_all(plans, staging, workers or os.cpu_count() or 1)
+        (staging / "manifest.csv").write_bytes(manifest_csv(rows))
+        if out.exists():
+            out.rmdir()
+        try:
+            os.replace(staging, out)
+        except OSError as error:  # someone else filled `out` while we rendered
+            raise InputError(Problem(out, f"was created by someone else meanwhile: {error}")) from None
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return out
+
+
+def _render_all(plans: list[ClipPlan], root: Path, workers: int) -> list[ManifestRow]:
+    """Renders every clip; clips are handed out grouped by site so each worker reuses its site textures."""
+    order = sorted(range(len(plans)), key=lambda i: (plans[i].site_index, i))
+    if workers <= 1 or len(plans) == 1:
+        rows = {i: render_clip(plans[i], root) for i in order}
+    else:
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(
+            min(workers, len(plans)), mp_context=context, initializer=_start_worker
+        ) as pool:
+            futures = {i: pool.submit(render_clip, plans[i], root) for i in order}
+            try:
+                rows = {i: future.result() for i, future in futures.items()}
+            except BaseException:
+                pool.shutdown(cancel_futures=True)  # do not render the rest of a campaign that has failed
+                raise
+    return [rows[i] for i in range(len(plans))]

@@ -30,3 +30,206 @@ def main() -> None:
 
 
 _existing_dir = click.Path(exists=True, file_okay=False, path_type=Path)
+
+
+@main.command()
+@click.argument("campaign", type=_existing_dir, required=False)
+@click.option("-o", "--out", type=click.Path(file_okay=False, path_type=Path), default=Path("cvpair-release"),
+              show_default=True, help="Release folder to create.")  # fmt: skip
+@click.option("--workers", type=click.IntRange(min=1), help="Shard processes [default: one per CPU].")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of identity choice and split.")
+@click.option("--profile", default="demo", show_default=True, help="Release profile: sizes, test share.")
+@click.option("--max-per-view", type=click.IntRange(min=1), help="Keep at most N crops per identity, view.")
+@click.option("--work-dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Shard cache [default: $CVPAIR_CACHE_DIR/build, else OUT.work].")  # fmt: skip
+@click.option("--overwrite", is_flag=True, help="Replace OUT if it is not empty.")
+def build(campaign: Path | None, out: Path, workers: int | None, seed: int, profile: str,
+          max_per_view: int | None, work_dir: Path | None, overwrite: bool) -> None:  # fmt: skip
+    """Build a release from CAMPAIGN (default: the bundled synthetic sample, generated on first use)."""
+    import os
+
+    from cvpair.build.curate import CurateParams
+    from cvpair.build.pipeline import build_release
+    from cvpair.build.report import render
+
+    result = build_release(
+        campaign, out, workers=workers or os.cpu_count() or 1, seed=seed, profile=profile,
+        overwrite=overwrite, curate_params=CurateParams(max_per_view=max_per_view), work_dir=work_dir,
+        progress=True,
+    )  # fmt: skip
+    click.echo(render(result.report))
+    click.echo(f"shards: {result.shards_built} built, {result.shards_reused} reused from {result.work_dir}")
+    click.echo(f"release written to {result.release} in {result.seconds:.1f} s; load it with:")
+    click.echo(f"  {result.load_line}")
+
+
+@main.command()
+@click.argument("release", type=_existing_dir, default="cvpair-release")
+@click.option("--port", default=5151, show_default=True, help="Port of the FiftyOne App.")
+@click.option("--address", default="127.0.0.1", show_default=True, help="Address the App listens on.")
+@click.option("--protocol", type=click.Choice(["a2g", "g2a"]), default="a2g", show_default=True,
+              help="Protocol whose query / gallery roles fill the `role` field.")  # fmt: skip
+@click.option("--name", help="FiftyOne dataset name [default: the release folder's, prefixed cvpair-].")
+@click.option("--no-launch", is_flag=True, help="Only load (or refresh) the dataset; do not start the App.")
+def browse(release: Path, port: int, address: str, protocol: str, name: str | None, no_launch: bool) -> None:
+    """Browse RELEASE's cross-view pairs in the FiftyOne App (until Ctrl-C)."""
+    from cvpair.browse.loader import load_release
+
+    dataset = load_release(release, name=name, protocol=protocol)
+    click.echo(f"dataset {dataset.name!r}: {len(dataset.select_group_slices())} crops in pairs")
+    if not no_launch:
+        from cvpair.browse.app import serve
+
+        serve(
+            dataset, address=address, port=port, on_ready=lambda url: click.echo(f"App: {url}\nCtrl-C stops.")
+        )
+
+
+@main.group()
+def review() -> None:
+    """Turn curators' tags in the FiftyOne App into corrections for the next build."""
+
+
+@review.command("apply")
+@click.argument("release", type=_existing_dir, default="cvpair-release")
+@click.option("--campaign", type=_existing_dir, help="Campaign folder [default: the one in provenance.json].")
+@click.option("--name", help="FiftyOne dataset name [default: the release folder's, prefixed cvpair-].")
+def review_apply(release: Path, campaign: Path | None, name: str | None) -> None:
+    """Write RELEASE's `wrong_identity` / `bad_crop` tags into the campaign's corrections.csv."""
+    from cvpair.browse.review import apply_review
+
+    result = apply_review(release, campaign=campaign, name=name)
+    click.echo(f"{result.path}: {result.from_tags} correction(s) from tags, {result.total} in all")
+
+
+@main.command("check-campaign")
+@click.argument("campaign", type=_existing_dir)
+def check_campaign_command(campaign: Path) -> None:
+    """Check a CAMPAIGN folder before building: every problem, with its file and line or frame."""
+    from cvpair.campaign import check_campaign, load_campaign
+
+    checked = check_campaign(load_campaign(campaign))
+    for warning in checked.warnings:
+        click.secho(f"warning: {warning}", fg="yellow", err=True)
+    tracks = sum(len(clip.annotation.tracks) for clip in checked.clips)
+    click.echo(f"{campaign}: {len(checked.clips)} clip(s), {tracks} track(s), no problems")
+
+
+@main.command("train-reference")
+@click.argument("release", required=False)
+@click.option("--dataset", type=click.Choice(["cvpair", "veri776", "vehicleid"]), default="cvpair",
+              show_default=True)  # fmt: skip
+@click.option("--config", type=click.Choice(["a2g", "g2a"]), help="Protocol to evaluate [default: both].")
+@click.option("--epochs", type=int, default=60, show_default=True)
+@click.option("--device", type=click.Choice(["cpu", "cuda"]), help="[default: cuda when available]")
+@click.option("--p", "p", type=int, default=16, show_default=True, help="Identities per batch.")
+@click.option("--k", "k", type=int, default=4, show_default=True, help="Images per identity in a batch.")
+@click.option("--input", "size", default="256x256", show_default=True, help="Input size HxW.")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("cvnet-run"),
+              show_default=True, help="Run folder: checkpoint, metrics, curves, report.")  # fmt: skip
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--resume", is_flag=True, help="Continue from OUT/checkpoint.pt.")
+@click.option("--search", is_flag=True, help="Search DFC's filtration ops (DARTS); write OUT/genotype.json.")
+@click.option("--summary", is_flag=True, help="Print parameters and FLOPs (fvcore) and exit.")
+@click.option("--model", default="cvnet", help="cvnet, baseline or an ablation (cvnet-no-msl, ...).")
+@click.option("--genotype", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Filtration genotype JSON [default: the one shipped in cvpair/training].")  # fmt: skip
+def train_reference(
+    release, dataset, config, epochs, device, p, k, size, out, seed, resume, search, summary, model, genotype
+) -> None:
+    """Train and evaluate the reference model (CVNet) on a CVPair RELEASE, VeRi-776 or VehicleID."""
+    import torch
+
+    from cvpair.training import reference
+
+    device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+    size = reference.parse_size(size)
+    train = reference.TrainConfig(epochs=epochs, p=p, k=k, size=size, device=device, seed=seed)
+    options = {"resume": resume, "genotype": genotype}
+    run = reference.ReferenceRun(release, dataset, config, model, train, out, **options)
+    if summary:
+        click.echo("\n".join(reference.summary_lines(run)))
+    elif search:
+        click.echo(f"genotype written to {reference.search(run)}")
+    else:
+        report = reference.train_reference(run)
+        if report is not None:  # None on DDP ranks other than 0
+            click.echo(report.read_text())
+
+
+@main.command()
+@click.argument("release", type=_existing_dir, default="cvpair-release")
+def card(release: Path) -> None:
+    """Rewrite RELEASE's dataset card (README.md, card/*.png) and croissant.json from its data."""
+    from cvpair.release.card import write_card
+
+    click.echo(f"card written: {write_card(release)}")
+
+
+@main.command()
+@click.argument("release", type=_existing_dir, default="cvpair-release")
+@click.option("--repo-id", required=True, help="Hugging Face dataset repository, ORG/NAME.")
+@click.option("--revision", help="Tag to create on the uploaded commit, e.g. v1.0 [default: no tag].")
+@click.option("--private", is_flag=True, help="Create the repository as private.")
+@click.option("--dry-run", is_flag=True, help="Only validate and list what would be uploaded, and where.")
+@click.option("--workers", type=click.IntRange(min=1), help="Validation processes [default: one per CPU].")
+def publish(
+    release: Path, repo_id: str, revision: str | None, private: bool, dry_run: bool, workers: int | None
+):
+    """Validate RELEASE, then upload it to the Hugging Face Hub and tag the version."""
+    from cvpair.release.publish import publish as publish_release
+
+    plan, commit_url = publish_release(
+        release, repo_id, revision=revision, private=private, dry_run=dry_run, workers=workers
+    )
+    click.echo(("dry run, nothing uploaded\n" if dry_run else "") + plan.render())
+    if commit_url:
+        click.echo(f"published: {commit_url}")
+
+
+@main.command()
+@click.argument("old", type=_existing_dir)
+@click.argument("new", type=_existing_dir)
+@click.option("--json", "as_json", is_flag=True, help="Print the full difference as JSON.")
+def diff(old: Path, new: Path, as_json: bool) -> None:
+    """List identities and images added, removed or moved between splits from release OLD to NEW."""
+    from cvpair.release.diff import diff_releases
+
+    difference = diff_releases(old, new)
+    click.echo(difference.to_json() if as_json else difference.render())
+
+
+@main.command()
+@click.argument("release", type=click.Path(path_type=Path), default="cvpair-release")
+@click.option("--profile", help="Profile to check sizes against [default: the one in provenance.json].")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.option("--workers", type=click.IntRange(min=1), help="Decoding processes [default: one per CPU].")
+@click.option("--phash-sample", type=click.FloatRange(0, 1), default=0.03125, show_default=True,
+              help="Share of images whose pHash is recomputed from the pixels (1: all).")  # fmt: skip
+def validate(release: Path, profile: str | None, as_json: bool, workers: int | None, phash_sample: float):
+    """Check a RELEASE read-only; exit 0 when valid, 1 when an error-severity check fails."""
+    from cvpair.checks.runner import validate_release
+
+    report = validate_release(release, profile=profile, workers=workers, phash_sample=phash_sample)
+    click.echo(report.to_json() if as_json else report.render_table())
+    sys.exit(report.exit_code)
+
+
+@main.command()
+@click.argument("out", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--profile", type=click.Choice(["demo", "cvpair-v1.0"]), default="demo", show_default=True,
+              help="Campaign size: demo (24 identities) or cvpair-v1.0 (894 identities).")  # fmt: skip
+@click.option("--seed", type=int, default=0, show_default=True, help="Same seed, same campaign.")
+@click.option("--workers", type=click.IntRange(min=1), help="Rendering processes [default: one per CPU].")
+def synth(out: Path, profile: str, seed: int, workers: int | None) -> None:
+    """Generate a synthetic capture campaign (drone and street clips, CVAT XML, DJI SRT) in OUT."""
+    import time
+
+    from cvpair.synth import generate_campaign, get_profile
+
+    started = time.perf_counter()
+    generate_campaign(out, profile=profile, seed=seed, workers=workers)
+    clips = len((out / "manifest.csv").read_text().splitlines()) - 1
+    identities = get_profile(profile).identities
+    seconds = time.perf_counter() - started
+    click.echo(f"campaign written to {out}: {clips} clips, {identities} identities in {seconds:.1f} s")

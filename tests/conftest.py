@@ -4,6 +4,7 @@ temporary folder, forbid network access, and build the demo campaign and release
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -32,3 +33,33 @@ os.environ.update(
 def isolated_home() -> Path:
     """The temporary folder that stands in for the user's home stores during the tests."""
     return _ISOLATED_HOME
+
+
+def pytest_sessionfinish(session, exitstatus) -> None:
+    """Remove the isolated stores (session fixtures, such as the private mongod, are finished by now)."""
+    shutil.rmtree(_ISOLATED_HOME, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def fiftyone_database(isolated_home: Path):
+    """FiftyOne on a mongod of this session's own (see tests/mongod.py), stopped when the session ends."""
+    from tests.mongod import private_mongod
+
+    with private_mongod(isolated_home / "fiftyone-db") as uri:
+        yield uri
+
+
+@pytest.fixture(scope="session")
+def demo_release(demo_campaign, tmp_path_factory) -> Path:
+    """The demo campaign built once per session (profile demo, seed 0); returns the release folder."""
+    from cvpair.build.pipeline import build_release
+
+    return build_release(demo_campaign, tmp_path_factory.mktemp("demo-release") / "release").release
+
+
+@pytest.fixture(scope="session")
+def demo_campaign(tmp_path_factory) -> Path:
+    """The demo synthetic campaign (profile demo, seed 0), generated once per session."""
+    from cvpair.synth import generate_campaign
+
+    return generate_campaign(tmp_path_factory.mktemp("demo-campaign") / "campaign", profile="demo", seed=0)

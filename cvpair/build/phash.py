@@ -14,7 +14,7 @@ _SAMPLE_SIZE = 32
 
 
 def phash(rgb: np.ndarray) -> int:
-    """The pHash of an RGB (or grey) uint8 image: sign of the low 8x8 DCT coefficients against their median."""
+    """The pHash of an RGB (or grey) uint8 image: low 8x8 DCT coefficients above their median."""
     grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY) if rgb.ndim == 3 else rgb
     small = cv2.resize(grey, (_SAMPLE_SIZE, _SAMPLE_SIZE), interpolation=cv2.INTER_AREA).astype(np.float32)
     low = cv2.dct(small)[:HASH_SIZE, :HASH_SIZE]
@@ -36,3 +36,6 @@ def hamming(a: np.ndarray | int, b: np.ndarray | int) -> np.ndarray:
     """Bitwise Hamming distance between (broadcast) 64-bit hashes."""
     x = np.bitwise_xor(np.asarray(a, dtype=np.uint64), np.asarray(b, dtype=np.uint64))
     return np.bitwise_count(x).astype(np.int64)
+
+
+distances = hamming  # the name cvpair.checks imports

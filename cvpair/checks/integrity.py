@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
+import io
+
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
+from PIL import Image
 
 from cvpair.build.phash import from_hex, hamming
-from cvpair.checks.registry import Needs, check
+from cvpair.checks.registry import Needs, Severity, check
 from cvpair.checks.release import Release
 from cvpair.checks.report import Finding
 from cvpair.release import layout
 
-NEAR_DUPLICATE_BITS = 4  # pHash distance at or below which two crops are the same picture
+NEAR_DUPLICATE_BITS = 4  # pHash distance at or below which two crops may be the same picture
+# Colour-thumbnail correlation of a pHash candidate pair: re-encoded or brightened copies reach > 0.995;
+# look-alike vehicles of one type and paint, seen alike from above, reach 0.95-0.98 (synthetic v1.0 campaign).
+SAME_PICTURE_CORRELATION = 0.99
+LOOK_ALIKE_CORRELATION = 0.95
+_THUMBNAIL = (32, 32)
 PHASH_TOLERANCE_BITS = 4  # a stored pHash may differ this much from the decoded pixels' (JPEG rounding)
 _BLOCK = 256  # train hashes joined with all test hashes per step: bounds the candidates in memory
 _LISTED_PAIRS = 1000  # near-duplicate pairs spelt out; the rest are counted
@@ -166,22 +175,78 @@ def close_pairs(left: np.ndarray, right: np.ndarray, bits: int) -> list[tuple[in
     return found
 
 
+def _cross_split_look_alikes(release: Release) -> list[tuple[str, str, int, float]]:
+    """Train/test pairs within NEAR_DUPLICATE_BITS of pHash, with their colour-thumbnail correlation.
+
+    pHash sees only grey-level structure, so besides copies it finds look-alike vehicles (same type and
+    paint: the benchmark's hard negatives); the correlation of colour pixels tells the two apart.
+    """
+    if release.look_alikes is None:
+        rows = release.rows.reset_index(drop=True)
+        hashes, usable = _hashes(rows.phash)
+        train = np.flatnonzero(usable & (rows.file_split == layout.TRAIN).to_numpy())
+        test = np.flatnonzero(usable & (rows.file_split != layout.TRAIN).to_numpy())
+        sha256 = rows.sha256.to_numpy()
+        # identical bytes are integrity.duplicate_bytes' finding; here only different images that look alike
+        candidates = [
+            (train[i], test[j], d)
+            for i, j, d in close_pairs(hashes[train], hashes[test], NEAR_DUPLICATE_BITS)
+            if sha256[train[i]] != sha256[test[j]]
+        ]
+        images = _images(release, rows, {k for i, j, _ in candidates for k in (i, j)})
+        release.look_alikes = [
+            (rows.image_id[i], rows.image_id[j], d, _thumbnail_correlation(images[i], images[j]))
+            for i, j, d in candidates
+        ]
+    return release.look_alikes
+
+
+def _listed(pairs: list[tuple[str, str, int, float]]) -> tuple[str, ...]:
+    return tuple(
+        f"{train} (train) ~ {test} (test, {bits} bits, correlation {correlation:.3f})"
+        for train, test, bits, correlation in pairs[:_LISTED_PAIRS]
+    )
+
+
 @check("integrity.near_duplicates", needs=Needs.ROWS)
 def no_near_duplicates_across_splits(release: Release) -> list[Finding]:
-    """No train image is a near-duplicate (pHash distance <= 4 bits) of a test image."""
-    rows = release.rows.reset_index(drop=True)
-    hashes, usable = _hashes(rows.phash)
-    train = np.flatnonzero(usable & (rows.file_split == layout.TRAIN).to_numpy())
-    test = np.flatnonzero(usable & (rows.file_split != layout.TRAIN).to_numpy())
-    sha256 = rows.sha256.to_numpy()
-    # identical bytes are integrity.duplicate_bytes' finding; here only different images that look alike
-    pairs = [
-        (i, j, d)
-        for i, j, d in close_pairs(hashes[train], hashes[test], NEAR_DUPLICATE_BITS)
-        if sha256[train[i]] != sha256[test[j]]
-    ]
-    items = tuple(
-        f"{rows.image_id[train[i]]} (train) ~ {rows.image_id[test[j]]} (test, {d} bits)"
-        for i, j, d in pairs[:_LISTED_PAIRS]
+    """No train image nearly duplicates a test image (pHash within 4 bits and colour pixels alike)."""
+    pairs = [p for p in _cross_split_look_alikes(release) if p[3] >= SAME_PICTURE_CORRELATION]
+    return (
+        [Finding("train images that nearly duplicate test images", _listed(pairs), len(pairs))]
+        if pairs
+        else []
     )
-    return [Finding("train images that nearly duplicate test images", items, len(pairs))] if items else []
+
+
+@check("integrity.look_alikes", severity=Severity.WARNING, needs=Needs.ROWS)
+def few_look_alikes_across_splits(release: Release) -> list[Finding]:
+    """Train/test pairs that look alike but are not copies: worth a curator's look (mislabelled tracks)."""
+    pairs = [
+        p
+        for p in _cross_split_look_alikes(release)
+        if LOOK_ALIKE_CORRELATION <= p[3] < SAME_PICTURE_CORRELATION
+    ]
+    return [Finding("train and test images that look alike", _listed(pairs), len(pairs))] if pairs else []
+
+
+def _images(release: Release, rows: pd.DataFrame, indices: set[int]) -> dict[int, bytes]:
+    """The JPEG bytes of the given rows, read from their files by row number."""
+    images: dict[int, bytes] = {}
+    wanted = rows.loc[sorted(indices), ["file", "row"]]
+    for name, group in wanted.groupby("file"):
+        table = pq.read_table(release.root / name, columns=["image"]).take(group.row.to_numpy())
+        for index, image in zip(group.index, table.column("image").to_pylist(), strict=True):
+            images[index] = image["bytes"]
+    return images
+
+
+def _thumbnail_correlation(first: bytes, second: bytes) -> float:
+    """Correlation of two images' colour thumbnails, each brightness- and contrast-normalised."""
+    thumbnails = []
+    for data in (first, second):
+        with Image.open(io.BytesIO(data)) as image:
+            pixels = np.asarray(image.convert("RGB").resize(_THUMBNAIL, Image.BILINEAR), dtype=np.float32)
+        pixels -= pixels.mean()
+        thumbnails.append(pixels / (pixels.std() + 1e-6))
+    return float((thumbnails[0] * thumbnails[1]).mean())

@@ -64,6 +64,7 @@ class Release:
     profile: Profile | None = None  # the sizes the release must have
     profile_splits: dict = field(default_factory=dict)  # optional per-split sizes from profile.json
     profile_problem: str | None = None
+    look_alikes: list | None = None  # cross-split pHash neighbours with their pixel correlation, once found
 
     def files_of(self, file_split: str) -> list[DataFile]:
         return [f for f in self.files if f.file_split == file_split]

@@ -1,0 +1,118 @@
+"""Benchmark of `cvpair build`: throughput against plain decoding, scaling with workers, peak memory, sizes.
+
+    python benchmarks/bench_build.py [--campaign DIR] [--profile NAME] [--workers N]
+
+(a) build throughput / throughput of PyAV decoding every frame of every video to RGB with the same number
+    of worker processes (target >= 0.75); (b) build time with 1 worker / with N workers (target >= 1.7 for
+    N = 2); (c) peak resident memory of the build's process tree (target < 1.5 GB); (d) identities and images
+    of the release against the profile's totals. Without --campaign the bundled demo campaign is used.
+Each build starts from an empty shard cache. Prints one line per figure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import shutil
+import tempfile
+import threading
+import time
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
+from pathlib import Path
+
+import av
+import psutil
+
+from cvpair.build.pipeline import build_release
+from cvpair.build.sample import sample_campaign
+from cvpair.campaign import load_campaign
+from cvpair.profiles import load_profile
+
+
+def decode_all(video: str) -> int:
+    """Every frame of `video` to an RGB array, as the baseline decoder would; returns the frame count."""
+    with av.open(video) as container:
+        stream = container.streams.video[0]
+        stream.thread_count = 1  # as the build: one decoding thread per worker process
+        return sum(1 for frame in container.decode(stream) if frame.to_ndarray(format="rgb24") is not None)
+
+
+def time_decoding(videos: list[str], workers: int) -> tuple[float, int]:
+    started = time.perf_counter()
+    with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
+        frames = sum(pool.map(decode_all, videos))
+    return time.perf_counter() - started, frames
+
+
+class PeakMemory:
+    """Samples the summed RSS of this process and its children every 50 ms."""
+
+    def __init__(self) -> None:
+        self.peak = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        me = psutil.Process()
+        while not self._stop.is_set():
+            total = 0
+            for process in [me, *me.children(recursive=True)]:
+                with contextlib.suppress(psutil.Error):  # a worker that just exited
+                    total += process.memory_info().rss
+            self.peak = max(self.peak, total)
+            self._stop.wait(0.05)
+
+    def __enter__(self) -> PeakMemory:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def time_build(campaign: Path, scratch: Path, workers: int, profile: str) -> tuple[float, dict, int]:
+    """(seconds, build report, peak RSS of the process tree) of a build from an empty cache."""
+    out, work = scratch / f"release-{workers}", scratch / f"work-{workers}"
+    with PeakMemory() as memory:
+        result = build_release(campaign, out, workers=workers, profile=profile, work_dir=work, overwrite=True)
+    shutil.rmtree(work)
+    return result.seconds, json.loads((out / "build_report.json").read_text()), memory.peak
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--campaign", type=Path, help="campaign folder [default: the bundled demo campaign]")
+    parser.add_argument("--profile", default="demo", help="release profile [default: demo]")
+    parser.add_argument("--workers", type=int, default=2, help="worker processes for (a), (b), (c) [2]")
+    args = parser.parse_args()
+    campaign = (args.campaign or sample_campaign()).resolve()
+    videos = [str(clip.video) for clip in load_campaign(campaign).clips]
+    for video in videos:  # the page cache holds the files for every timing alike
+        Path(video).read_bytes()
+    print(f"campaign {campaign} ({len(videos)} videos), profile {args.profile}, {os.cpu_count()} CPUs")
+    with tempfile.TemporaryDirectory(prefix="bench-build-") as folder:
+        scratch = Path(folder)
+        decode_s, frames = time_decoding(videos, args.workers)
+        build_n, report, peak = time_build(campaign, scratch, args.workers, args.profile)
+        build_1, _, _ = time_build(campaign, scratch, 1, args.profile)
+    load = os.getloadavg()[0]
+    workers = args.workers
+    print(
+        f"decode all {frames} frames to RGB, {workers} workers: {decode_s:.1f} s ({frames / decode_s:.0f}/s)"
+    )
+    print(f"build, {workers} workers: {build_n:.1f} s ({frames / build_n:.0f}/s), 1 worker: {build_1:.1f} s")
+    print(f"(a) build / decode throughput: {decode_s / build_n:.2f} (target >= 0.75)")
+    print(f"(b) speed-up {args.workers} workers vs 1: {build_1 / build_n:.2f} (target >= 1.7 for 2 workers)")
+    print(f"(c) peak RSS of the process tree: {peak / 2**30:.2f} GiB (target < 1.5)")
+    profile = load_profile(args.profile)
+    wanted = f" (profile: {profile.identities} / {profile.images})" if profile.identities else ""
+    print(f"(d) release: {report['identities']} identities, {report['images']} images{wanted}")
+    print(f"load average (1 min) at the end: {load:.1f}")
+
+
+if __name__ == "__main__":
+    main()

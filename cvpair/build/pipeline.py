@@ -1,0 +1,242 @@
+"""`build_release`: the one orchestrator of a build (campaign folder in, release folder out).
+
+check inputs -> one shard per clip (in an executor; cached, so resumable) -> curate the crops' metadata ->
+split identities -> stream the chosen rows from the shards into the release writer, with the report.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+
+from cvpair.build import splits as splitting
+from cvpair.build.cache import ShardStore
+from cvpair.build.curate import META_COLUMNS, CurateParams, Curation, Targets, curate
+from cvpair.build.executor import Executor, LocalExecutor
+from cvpair.build.report import Progress, build_report
+from cvpair.build.sample import cache_root, sample_campaign
+from cvpair.build.shard import ShardParams, ShardResult, ShardTask, run_shard, shard_inputs
+from cvpair.campaign import CheckedCampaign, check_campaign, load_campaign, read_corrections
+from cvpair.errors import CvpairError, InputError
+from cvpair.profiles import Profile, load_profile
+from cvpair.release import layout
+from cvpair.release.provenance import campaign_provenance
+from cvpair.release.writer import write_release
+
+DEFAULT_OUT = Path("cvpair-release")
+CORRECTIONS = "corrections.csv"
+SIDE_FILES = ("manifest.csv", "identities.csv", CORRECTIONS)
+"""Campaign-level inputs, recorded in the provenance when present."""
+
+
+@dataclass(frozen=True)
+class BuildSettings:
+    """The knobs of a build besides its inputs (all recorded in provenance.json)."""
+
+    seed: int = 0
+    profile: str = "demo"
+    shard: ShardParams = field(default_factory=ShardParams)
+    curate: CurateParams = field(default_factory=CurateParams)
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    release: Path
+    report: dict
+    work_dir: Path
+    shards_built: int
+    shards_reused: int
+    seconds: float
+
+    @property
+    def load_line(self) -> str:
+        """The one line of Python that loads the release."""
+        return f'from datasets import load_dataset; ds = load_dataset("{self.release}")'
+
+
+def work_dir_for(out: Path) -> Path:
+    """Where shards are cached: $CVPAIR_CACHE_DIR/build if set, else `<out>.work` beside the release."""
+    return cache_root() / "build" if os.environ.get("CVPAIR_CACHE_DIR") else out.with_name(out.name + ".work")
+
+
+def build_release(
+    campaign: Path | str | None = None,
+    out: Path | str | None = None,
+    *,
+    workers: int = 1,
+    seed: int = 0,
+    profile: str = "demo",
+    overwrite: bool = False,
+    shard_params: ShardParams | None = None,
+    curate_params: CurateParams | None = None,
+    work_dir: Path | str | None = None,
+    executor: Executor | None = None,
+    progress: bool = False,
+) -> BuildResult:
+    """Build a release from `campaign` (default: the bundled sample) into `out` (default ./cvpair-release).
+
+    Raises InputError (every problem, with file and line/frame) for bad input, and CvpairError for other
+    things the user can fix (a non-empty output folder, a campaign too small for the profile, a shard that
+    could not be written). Shards are cached in `work_dir`, so a rerun after any interruption resumes.
+    """
+    started = time.monotonic()
+    settings = BuildSettings(seed, profile, shard_params or ShardParams(), curate_params or CurateParams())
+    out = Path(out or DEFAULT_OUT).resolve()
+    root = Path(campaign).resolve() if campaign is not None else None
+    _check_output(out, root, overwrite)
+    root = root or sample_campaign()
+    chosen = load_profile(profile)
+    store = ShardStore(Path(work_dir).resolve() if work_dir else work_dir_for(out))
+    bars = Progress(progress)
+    try:
+        bars.stage("check inputs")
+        checked = check_campaign(load_campaign(root))
+        corrections = read_corrections(root / CORRECTIONS) if (root / CORRECTIONS).is_file() else []
+        bars.stage("crops per video")
+        shards = _run_shards(checked, settings.shard, store, executor or LocalExecutor(workers), bars)
+        bars.stage("curate")
+        meta = _shard_metadata(store, shards)
+        manifest = splitting.committed_manifest(chosen.name)
+        assignment = splitting.read_manifest(manifest) if manifest else None
+        curation = curate(meta, settings.curate, _targets(chosen, assignment), seed, corrections)
+        if assignment is None:
+            identities = sorted(int(i) for i in curation.rows.identity.unique())
+            assignment = splitting.draw_splits(identities, chosen.test_fraction, seed)
+        report = _report(checked, shards, meta, curation, assignment)
+        bars.stage("write release")
+        provenance = _provenance(root, checked, shards, settings, manifest)
+        rows = curation.rows.assign(
+            file_split=[
+                splitting.file_split(assignment[identity], view)
+                for identity, view in zip(curation.rows.identity, curation.rows.view, strict=True)
+            ]
+        )
+        streams = {group: _stream(store, shards, rows, group) for group in layout.FILE_SPLITS}
+        write_release(out, streams, provenance=provenance, report=report, overwrite=out.exists())
+    finally:
+        bars.close()
+    reused = sum(s.reused for s in shards)
+    return BuildResult(out, report, store.root, len(shards) - reused, reused, time.monotonic() - started)
+
+
+def _check_output(out: Path, campaign: Path | None, overwrite: bool) -> None:
+    """Refuse to write over anything but an empty folder (or, with overwrite, an old release)."""
+    if out.exists() and not out.is_dir():
+        raise CvpairError(f"output {out} exists and is not a folder")
+    if out.is_dir() and any(out.iterdir()) and not overwrite:
+        raise CvpairError(f"output folder {out} is not empty: choose another -o, or pass --overwrite")
+    if campaign is not None and (out == campaign or out in campaign.parents):
+        raise CvpairError(f"output {out} would replace the campaign {campaign}: choose another -o")
+
+
+def _run_shards(
+    checked: CheckedCampaign, params: ShardParams, store: ShardStore, executor: Executor, bars: Progress
+) -> list[ShardResult]:
+    """Every clip's shard, built or found in the cache; all failures are reported together."""
+    store.folder.mkdir(parents=True, exist_ok=True)
+    store.remove_stale_temporaries()
+    tasks = [ShardTask(clip, params, store.root) for clip in checked.clips]
+    results, problems, failures = [], [], []
+    videos = bars.start_videos(len(tasks))
+    for outcome in executor.run(run_shard, tasks):
+        videos.update()
+        clip = outcome.task.clip.clip.clip_id
+        if isinstance(outcome.error, InputError):
+            problems += outcome.error.problems
+        elif outcome.error is not None:
+            failures.append(f"  {clip}: {type(outcome.error).__name__}: {outcome.error}")
+        else:
+            results.append(outcome.result)
+    if problems:
+        raise InputError(problems, headline="some videos cannot be decoded")
+    if failures:
+        raise CvpairError(
+            f"{len(failures)} of {len(tasks)} shard(s) failed (finished shards are kept; rerun to resume):\n"
+            + "\n".join(sorted(failures))
+        )
+    return sorted(results, key=lambda r: r.summary.clip + "/")  # the order of their image_ids
+
+
+def _shard_metadata(store: ShardStore, shards: list[ShardResult]) -> pd.DataFrame:
+    """The curation columns of every crop, with the key of the shard that holds it."""
+    tables = [
+        store.columns(s.summary.key, META_COLUMNS).append_column(
+            "shard", pa.array([s.summary.key] * s.summary.rows, pa.string())
+        )
+        for s in shards
+        if s.summary.rows
+    ]
+    if not tables:
+        rejected = sum((Counter(s.summary.rejected) for s in shards), Counter())
+        reasons = ", ".join(f"{reason} {count}" for reason, count in rejected.most_common()) or "no boxes"
+        raise CvpairError(f"the campaign gives no crops; boxes rejected by reason: {reasons}")
+    return pa.concat_tables(tables).to_pandas()
+
+
+def _targets(profile: Profile, assignment: dict[int, str] | None) -> Targets:
+    if assignment is not None:
+        return Targets(images=profile.images, required=frozenset(assignment))
+    return Targets(identities=profile.identities, images=profile.images)
+
+
+def _report(
+    checked: CheckedCampaign,
+    shards: list[ShardResult],
+    meta: pd.DataFrame,
+    curation: Curation,
+    assignment: dict[int, str],
+) -> dict:
+    warnings = [str(p) for p in checked.warnings] + [w for s in shards for w in s.summary.warnings]
+    return build_report(
+        curation.rows,
+        assignment,
+        sum((Counter(s.summary.rejected) for s in shards), Counter()),
+        curation.dropped,
+        crops_before_curation=len(meta),
+        clips=len(shards),
+        warnings=warnings + curation.warnings,
+    )
+
+
+def _provenance(
+    root: Path,
+    checked: CheckedCampaign,
+    shards: list[ShardResult],
+    settings: BuildSettings,
+    manifest: Path | None,
+) -> dict:
+    """Toolkit, parameters and the checksum of every input (the shards already hashed the clips' files)."""
+    known = {}
+    by_clip = {s.summary.clip: s.summary.inputs for s in shards}
+    for clip in checked.clips:
+        for role, path in shard_inputs(clip).items():
+            known[Path(path).resolve()] = by_clip[clip.clip.clip_id][role]
+    files = [root / name for name in SIDE_FILES if (root / name).is_file()] + list(known)
+    params = {**asdict(settings), "split_manifest": str(manifest) if manifest else None}
+    return campaign_provenance(root, files, params, known_sha256=known)
+
+
+def _stream(
+    store: ShardStore, shards: list[ShardResult], rows: pd.DataFrame, group: str
+) -> Iterator[pa.Table]:
+    """The rows of one file group, shard by shard (so sorted by image_id), with curated identities."""
+    chosen = rows[rows.file_split == group]
+    by_shard = dict(tuple(chosen.groupby("shard")))
+    for shard in shards:
+        selected = by_shard.get(shard.summary.key)
+        if selected is None:
+            continue
+        selected = selected.sort_values("image_id")
+        table = store.rows(shard.summary.key, selected.image_id.tolist())
+        if table["image_id"].to_pylist() != selected.image_id.tolist():
+            raise RuntimeError(f"shard {shard.summary.key} changed while the release was written")
+        # Identities come from curation, which applies reviewers' relabels.
+        identity = pa.array(selected.identity.to_numpy(), pa.int32())
+        yield table.set_column(table.schema.get_field_index("identity"), "identity", identity)

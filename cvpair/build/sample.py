@@ -1,0 +1,26 @@
+"""The bundled sample: `cvpair build` with no campaign builds the synthetic demo campaign, generated once
+into the user's cache and reused."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+SAMPLE_NAME = "sample-demo-seed0"
+
+
+def cache_root() -> Path:
+    """CVPAIR_CACHE_DIR, else ~/.cache/cvpair."""
+    configured = os.environ.get("CVPAIR_CACHE_DIR")
+    return Path(configured) if configured else Path.home() / ".cache" / "cvpair"
+
+
+def sample_campaign() -> Path:
+    """The demo campaign's folder, generated on first use (seed 0; the generator renames it into place
+    only when complete, so an interrupted first run is simply redone)."""
+    folder = cache_root() / SAMPLE_NAME
+    if not (folder / "manifest.csv").is_file():
+        from cvpair.synth import generate_campaign
+
+        generate_campaign(folder, profile="demo", seed=0)
+    return folder

@@ -1,0 +1,374 @@
+"""`cvpair build` end to end on the demo campaign: the release it writes, determinism, resume after
+`kill -9`, bad input reported before decoding, and faults (corrupt video bytes, a failing disk)."""
+
+from __future__ import annotations
+
+import errno
+import io
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import av
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+from click.testing import CliRunner
+from PIL import Image
+
+from cvpair.build import cache as shard_cache
+from cvpair.build.pipeline import build_release
+from cvpair.build.shard import ShardParams, ShardTask, run_shard
+from cvpair.campaign import check_campaign, load_campaign, read_annotation
+from cvpair.cli import main
+from cvpair.errors import CvpairError, InputError
+from cvpair.release import layout
+from cvpair.schema import VIEWS, arrow_schema
+from tests.campaign_files import line_of
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _copy(campaign: Path, dest: Path, clips: list[str] | None = None) -> Path:
+    """A copy of `campaign` that may be changed, with only the files of `clips` (all clips by default)."""
+    lines = (campaign / "manifest.csv").read_text().splitlines()
+    rows = [line for line in lines[1:] if clips is None or line.split(",")[0] in clips]
+    dest.mkdir(parents=True)
+    (dest / "manifest.csv").write_text("\n".join([lines[0], *rows]) + "\n")
+    for row in rows:
+        for name in row.split(",")[1:3] + row.split(",")[5:6]:  # video, annotation, telemetry
+            if name:
+                (dest / name).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(campaign / name, dest / name)
+    return dest
+
+
+@pytest.fixture(scope="session")
+def mini_campaign(demo_campaign, tmp_path_factory) -> Path:
+    """Two clips of the demo campaign, one per view, that share the most identities: a two-shard build."""
+    campaign = load_campaign(demo_campaign)
+    identities = {
+        clip.clip_id: {track.identity for track in read_annotation(clip.annotation).tracks}
+        for clip in campaign.clips
+    }
+    views = {clip.clip_id: clip.view for clip in campaign.clips}
+    pair = max(
+        ((a, g) for a in identities for g in identities if views[a] == "aerial" and views[g] == "ground"),
+        key=lambda p: (len(identities[p[0]] & identities[p[1]]), p),
+    )
+    return _copy(demo_campaign, tmp_path_factory.mktemp("mini") / "campaign", list(pair))
+
+
+def _data_files(release: Path) -> dict[str, bytes]:
+    files = sorted(release.glob("data/*.parquet")) + [release / layout.SPLIT_MANIFEST]
+    return {str(path.relative_to(release)): path.read_bytes() for path in files}
+
+
+def _rows(release: Path, columns=None):
+    tables = {
+        path.name.split("-")[0]: pq.read_table(path, columns=columns) for path in release.glob("data/*")
+    }
+    return {name: table.to_pandas() for name, table in tables.items()}
+
+
+# The release -----------------------------------------------------------------------------------------
+
+
+def test_release_files_follow_the_schema_and_are_sorted_by_image_id(demo_release):
+    for path in demo_release.glob("data/*.parquet"):
+        table = pq.read_table(path)
+        assert table.schema.equals(arrow_schema(), check_metadata=False), path
+        ids = table["image_id"].to_pylist()
+        assert ids == sorted(ids) and len(ids) == len(set(ids)) > 0, path
+
+
+def test_splits_are_identity_disjoint_and_every_test_identity_is_in_both_views(demo_release):
+    rows = _rows(demo_release, ["identity", "view"])
+    train = set(rows["train"].identity)
+    aerial, ground = set(rows["test_aerial"].identity), set(rows["test_ground"].identity)
+    assert train and aerial and not train & (aerial | ground)
+    assert aerial == ground
+    assert (rows["test_aerial"].view == VIEWS.index("aerial")).all()
+    assert (rows["test_ground"].view == VIEWS.index("ground")).all()
+    for identity, views in rows["train"].groupby("identity").view.nunique().items():
+        assert views == 2, identity
+
+
+def test_build_report_counts_what_the_release_holds(demo_release):
+    report = json.loads((demo_release / layout.BUILD_REPORT).read_text())
+    rows = _rows(demo_release, ["identity", "view"])
+    table = pd.concat(
+        frame.assign(split="train" if name == "train" else "test") for name, frame in rows.items()
+    )
+    assert report["images"] == len(table)
+    assert report["identities"] == table.identity.nunique()
+    for split, group in table.groupby("split"):
+        for view, counts in report["splits"][split]["views"].items():
+            in_view = group[group.view == VIEWS.index(view)]
+            assert counts == {"identities": in_view.identity.nunique(), "images": len(in_view)}
+    per_identity = Counter(table.identity.value_counts().tolist())
+    assert report["images_per_identity"]["histogram"] == {str(k): v for k, v in sorted(per_identity.items())}
+    assert report["rejected_crops"]["time_gap"] > 0
+
+
+def test_crops_are_plain_jpeg_matching_their_columns(demo_release):
+    import hashlib
+
+    from cvpair.build.phash import hamming, phash
+
+    table = pq.read_table(demo_release / "data" / "test_aerial-00000-of-00001.parquet").to_pandas()
+    for row in table.head(20).itertuples():
+        data = row.image["bytes"]
+        image = Image.open(io.BytesIO(data))
+        assert image.format == "JPEG" and not image.getexif() and "exif" not in image.info
+        assert image.size == (row.crop_width, row.crop_height)
+        assert hashlib.sha256(data).hexdigest() == row.sha256
+        # The stored hash is of the crop before JPEG encoding; quality 95 moves it by a few bits at most.
+        assert hamming(int(row.phash, 16), phash(np.asarray(image.convert("L")))) <= 4
+        assert row.altitude_m > 0
+    ground = pq.read_table(demo_release / "data" / "test_ground-00000-of-00001.parquet").to_pandas()
+    assert ground.altitude_m.isna().all()
+
+
+def test_the_printed_line_loads_the_release(demo_release):
+    from datasets import load_dataset
+
+    splits = load_dataset(str(demo_release))
+    rows = _rows(demo_release, ["image_id"])
+    assert {name: len(split) for name, split in splits.items()} == {
+        "train": len(rows["train"]),
+        "query": len(rows["test_aerial"]),
+        "gallery": len(rows["test_ground"]),
+    }
+
+
+# Determinism and resume ------------------------------------------------------------------------------
+
+
+def test_two_builds_from_the_same_inputs_and_seed_are_byte_identical(mini_campaign, tmp_path):
+    first = build_release(mini_campaign, tmp_path / "a", work_dir=tmp_path / "work-a").release
+    second = build_release(mini_campaign, tmp_path / "b", work_dir=tmp_path / "work-b").release
+    assert _data_files(first) == _data_files(second)
+
+
+def test_a_shard_is_reused_until_an_input_file_changes_even_with_the_same_size_and_mtime(
+    mini_campaign, tmp_path
+):
+    campaign = _copy(mini_campaign, tmp_path / "campaign")
+    clip = check_campaign(load_campaign(campaign)).clips[0]
+    task = ShardTask(clip, ShardParams(), tmp_path / "work")
+    first = run_shard(task)
+    assert not first.reused and run_shard(task).reused
+    annotation = clip.annotation.path
+    times = annotation.stat()
+    annotation.write_text(annotation.read_text().replace('z_order="0"', 'z_order="1"', 1))
+    os.utime(annotation, ns=(times.st_atime_ns, times.st_mtime_ns))
+    clip = check_campaign(load_campaign(campaign)).clips[0]
+    changed = run_shard(ShardTask(clip, ShardParams(), task.cache))
+    assert not changed.reused and changed.summary.key != first.summary.key
+
+
+@pytest.mark.slow
+def test_kill_9_mid_build_then_rerun_gives_the_uninterrupted_release(demo_campaign, demo_release, tmp_path):
+    work, out = tmp_path / "work", tmp_path / "release"
+    command = [Path(sys.executable).with_name("cvpair"), "build", demo_campaign, "-o", out]
+    command += ["--work-dir", work, "--workers", "1"]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    build = subprocess.Popen(command, env=env, start_new_session=True, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 300
+    while not list(work.glob("shards/*.parquet")):
+        assert build.poll() is None, "the build ended before its first shard was seen"
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    os.killpg(build.pid, signal.SIGKILL)
+    build.wait()
+    done = len(list(work.glob("shards/*.parquet")))
+    assert not out.exists()
+    assert done < len(load_campaign(demo_campaign).clips)
+
+    resumed = build_release(demo_campaign, out, work_dir=work)
+    assert resumed.shards_reused == done
+    assert not list(work.glob("shards/*.tmp-*"))
+    assert _data_files(resumed.release) == _data_files(demo_release)
+    report = layout.BUILD_REPORT
+    assert (resumed.release / report).read_text() == (demo_release / report).read_text()
+
+
+# Bad input -------------------------------------------------------------------------------------------
+
+
+def _first_box(text: str) -> re.Match:
+    return re.search(r'<box frame="\d+"[^>]*>', text)
+
+
+def _truncate_video(campaign: Path) -> tuple[Path, int | None]:
+    video = next(campaign.glob("videos/G*.mp4"))
+    os.truncate(video, video.stat().st_size * 6 // 10)
+    return video, None
+
+
+def _box_past_the_last_frame(campaign: Path) -> tuple[Path, int | None]:
+    annotation = next(campaign.glob("annotations/A*.xml"))
+    text = annotation.read_text()
+    box = _first_box(text)
+    annotation.write_text(
+        text[: box.start()] + re.sub(r'frame="\d+"', 'frame="100000"', box[0]) + text[box.end() :]
+    )
+    return annotation, line_of(annotation, 'frame="100000"')
+
+
+def _box_outside_the_frame(campaign: Path) -> tuple[Path, int | None]:
+    annotation = next(campaign.glob("annotations/A*.xml"))
+    text = annotation.read_text()
+    box = _first_box(text)
+    far = re.sub(r'xtl="[^"]*" ytl="[^"]*"', 'xtl="50000" ytl="50000"', box[0])
+    far = re.sub(r'xbr="[^"]*" ybr="[^"]*"', 'xbr="50100" ybr="50100"', far)
+    annotation.write_text(text[: box.start()] + far + text[box.end() :])
+    return annotation, line_of(annotation, 'xtl="50000"')
+
+
+def _track_without_identity(campaign: Path) -> tuple[Path, int | None]:
+    annotation = next(campaign.glob("annotations/A*.xml"))
+    text = annotation.read_text()
+    start = text.index("<track ")
+    end = text.index("</track>", start)
+    bare = re.sub(r'\s*<attribute name="identity">[^<]*</attribute>', "", text[start:end])
+    annotation.write_text(text[:start] + bare + text[end:])
+    return annotation, line_of(annotation, "<track ")
+
+
+def _unknown_view(campaign: Path) -> tuple[Path, int | None]:
+    manifest = campaign / "manifest.csv"
+    lines = manifest.read_text().splitlines()
+    lines[2] = lines[2].replace(",ground,", ",satellite,").replace(",aerial,", ",satellite,")
+    manifest.write_text("\n".join(lines) + "\n")
+    return manifest, 3
+
+
+def _no_clips(campaign: Path) -> tuple[Path, int | None]:
+    manifest = campaign / "manifest.csv"
+    manifest.write_text(manifest.read_text().splitlines()[0] + "\n")
+    return manifest, None
+
+
+DEFECTS = [
+    _truncate_video,
+    _box_past_the_last_frame,
+    _box_outside_the_frame,
+    _track_without_identity,
+    _unknown_view,
+    _no_clips,
+]
+
+
+@pytest.mark.parametrize("defect", DEFECTS, ids=lambda d: d.__name__.strip("_"))
+def test_bad_input_is_reported_with_file_and_line_before_any_decoding(defect, mini_campaign, tmp_path):
+    campaign = _copy(mini_campaign, tmp_path / "campaign")
+    path, line = defect(campaign)
+    with pytest.raises(InputError) as error:
+        build_release(campaign, tmp_path / "release", work_dir=tmp_path / "work")
+    assert (path, line) in {(Path(p.path), p.line) for p in error.value.problems}, error.value
+    assert not list(tmp_path.glob("work/shards/*")) and not (tmp_path / "release").exists()
+
+
+def test_cli_prints_every_problem_and_exits_2_without_a_traceback(mini_campaign, tmp_path):
+    campaign = _copy(mini_campaign, tmp_path / "campaign")
+    manifest, line = _unknown_view(campaign)
+    annotation, box_line = _box_past_the_last_frame(campaign)
+    result = CliRunner().invoke(main, ["build", str(campaign), "-o", str(tmp_path / "out"), "--workers", "1"])
+    assert result.exit_code == 2
+    assert f"{manifest}:{line}" in result.output and f"{annotation}:{box_line}" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_a_non_empty_output_folder_is_refused_unless_overwrite(mini_campaign, tmp_path):
+    out = tmp_path / "release"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine")
+    with pytest.raises(CvpairError, match="not empty"):
+        build_release(mini_campaign, out)
+    assert (out / "notes.txt").exists()
+    build_release(mini_campaign, out, overwrite=True)
+    assert not (out / "notes.txt").exists() and list(out.glob("data/train-*.parquet"))
+
+
+# Faults ----------------------------------------------------------------------------------------------
+
+
+def test_corrupt_video_bytes_leave_out_the_damaged_frames_with_a_warning(mini_campaign, tmp_path):
+    campaign = _copy(mini_campaign, tmp_path / "campaign")
+    [clip] = [c for c in check_campaign(load_campaign(campaign)).clips if c.clip.view == "aerial"]
+    clean = run_shard(ShardTask(clip, ShardParams(), tmp_path / "clean"))
+    with av.open(str(clip.clip.video)) as container:
+        packets = [(p.size, p.pos, p.pts, p.is_keyframe) for p in container.demux(video=0) if p.size]
+    order = sorted(pts for _, _, pts, _ in packets)
+    size, position, pts, _ = max(p for p in packets if not p[3])  # the biggest predicted frame
+    frame = order.index(pts)
+    with open(clip.clip.video, "r+b") as video:  # zeros over its data, past the NAL headers
+        video.seek(position + 16)
+        video.write(bytes(size - 16))
+    [clip] = [c for c in check_campaign(load_campaign(campaign)).clips if c.clip.view == "aerial"]
+    damaged = run_shard(ShardTask(clip, ShardParams(), tmp_path / "damaged"))
+
+    [warning] = [w for w in damaged.summary.warnings if "corrupt" in w]
+    assert str(clip.clip.video) in warning
+    spans = [tuple(map(int, span.split("-"))) for span in re.findall(r"(\d+-\d+)", warning)]
+    assert any(a <= frame <= b for a, b in spans) and damaged.summary.rejected["corrupt_frame"] > 0
+    before, after = _hashes(tmp_path / "clean", clean), _hashes(tmp_path / "damaged", damaged)
+    frame_of = {image_id: int(image_id.rsplit("/", 1)[1]) for image_id in before | after}
+    assert not [i for i in after if any(a <= frame_of[i] <= b for a, b in spans)]
+    assert [i for i in before if any(a <= frame_of[i] <= b for a, b in spans)]
+    assert all(before[i] == after[i] for i in after.keys() & before.keys())
+
+
+def _hashes(cache: Path, result) -> dict[str, str]:
+    """image_id -> sha256 of the crops of a shard."""
+    table = pq.read_table(cache / "shards" / f"{result.summary.key}.parquet", columns=["image_id", "sha256"])
+    return dict(zip(table["image_id"].to_pylist(), table["sha256"].to_pylist(), strict=True))
+
+
+class _FullDisk(pq.ParquetWriter):
+    """The real Parquet writer on a disk that fills up after a few rows (fault injection)."""
+
+    room = 5
+
+    def write_table(self, table, *args, **kwargs):
+        if table.num_rows > self.room:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        super().write_table(table, *args, **kwargs)
+
+
+def test_a_write_failure_mid_shard_leaves_nothing_partial_and_a_rerun_completes(
+    mini_campaign, tmp_path, monkeypatch
+):
+    work, out = tmp_path / "work", tmp_path / "release"
+    monkeypatch.setattr(shard_cache.pq, "ParquetWriter", _FullDisk)
+    with pytest.raises(CvpairError, match="No space left on device") as error:
+        build_release(mini_campaign, out, work_dir=work)
+    assert "rerun to resume" in str(error.value)
+    assert not list(work.glob("shards/*")) and not out.exists()
+    monkeypatch.undo()
+    result = build_release(mini_campaign, out, work_dir=work)
+    assert result.shards_built == 2 and result.report["images"] > 0
+
+
+def test_cli_without_a_campaign_builds_the_bundled_sample(demo_campaign, demo_release, tmp_path, monkeypatch):
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    (cache / "sample-demo-seed0").symlink_to(demo_campaign)
+    shared_shards = Path(os.environ["CVPAIR_CACHE_DIR"]) / "build"  # where demo_release's shards are
+    monkeypatch.setenv("CVPAIR_CACHE_DIR", str(cache))
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["build", "--workers", "1", "--work-dir", str(shared_shards)])
+    assert result.exit_code == 0, result.output
+    release = tmp_path / "cvpair-release"
+    assert f'from datasets import load_dataset; ds = load_dataset("{release}")' in result.output
+    assert _data_files(release) == _data_files(demo_release)

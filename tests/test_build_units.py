@@ -1,0 +1,238 @@
+"""The build's pure steps, on hand-made records: quality filters, sampling, curation, splits, executor."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from cvpair.build import curate as curation
+from cvpair.build import quality, sampling, splits
+from cvpair.build.curate import CurateParams, Targets, curate
+from cvpair.build.executor import LocalExecutor
+from cvpair.campaign.model import Box, Correction, Track
+from cvpair.errors import CvpairError, InputError
+
+Q = quality.QualityParams(min_side_px=20, edge_px=1.0, margin=0.1)
+
+
+@pytest.mark.parametrize(
+    ("box", "reason"),
+    [
+        (Box(0, 10, 10, 50, 40, outside=True), quality.OUTSIDE),
+        (Box(0, 10, 10, 50, 40, occluded=True), quality.OCCLUDED),
+        (Box(0, 10, 10, 50, 19), quality.TOO_SMALL),
+        (Box(0, 0, 10, 50, 40), quality.TRUNCATED),  # touches the left edge
+        (Box(0, 10, 10, 90, 40), quality.TRUNCATED),  # reaches x = 100 = the right edge
+        (Box(0, 10, 10, 50, 40), None),
+    ],
+)
+def test_box_rejection_names_the_reason(box, reason):
+    assert quality.box_rejection(box, 100, 80, Q) == reason
+
+
+def test_crop_window_adds_the_margin_and_stays_in_the_frame():
+    assert quality.crop_window(Box(0, 20, 20, 50, 40), 100, 80, 0.1) == (15, 16, 75, 64)
+    assert quality.crop_window(Box(0, 2, 2, 96, 76), 100, 80, 0.1) == (0, 0, 100, 80)
+
+
+def test_sharpness_is_zero_on_a_flat_crop_and_high_on_edges():
+    flat = np.full((32, 32), 128, np.uint8)
+    stripes = np.tile(np.array([0, 255], np.uint8), (32, 16))
+    assert quality.sharpness(flat) == 0.0
+    assert quality.sharpness(stripes) > 1000
+
+
+def _track(track_id, identity, frames, **box):
+    return Track(track_id, identity, tuple(Box(f, 10, 10, 40, 30, **box) for f in frames))
+
+
+def test_plan_samples_keeps_boxes_at_least_the_gap_apart_per_track():
+    tracks = (_track(1, 7, range(50)), _track(2, 8, range(10, 20)))
+    plan = sampling.plan_samples(tracks, (100, 80), 25.0, 50, Q, sampling.SamplingParams(min_gap_s=0.5))
+    # 0.5 s at 25 fps is 12.5 frames: track 1 at 0, 13, 26, 39; track 2 only at its first frame.
+    assert sorted(plan.by_frame) == [0, 10, 13, 26, 39]
+    assert [c.track for c in plan.by_frame[10]] == [2]
+    assert plan.rejected == {sampling.TIME_GAP: 46 + 9}
+
+
+def test_plan_samples_counts_unusable_boxes_by_reason():
+    tracks = (
+        _track(1, None, range(3)),
+        _track(2, 5, range(3), occluded=True),
+        _track(3, 6, [60]),  # past the video's 50 frames
+    )
+    plan = sampling.plan_samples(tracks, (100, 80), 25.0, 50, Q, sampling.SamplingParams())
+    assert plan.by_frame == {}
+    assert plan.rejected == {sampling.NO_IDENTITY: 3, quality.OCCLUDED: 3, sampling.BEYOND_VIDEO: 1}
+
+
+def test_appearance_gate_needs_enough_changed_bits_per_track():
+    gate = sampling.AppearanceGate(min_change_bits=3)
+    assert gate.admit(1, 0b0000)
+    assert not gate.admit(1, 0b0011)  # 2 bits from the last kept
+    assert gate.admit(2, 0b0011)  # another track has its own history
+    assert gate.admit(1, 0b0111)  # 3 bits
+    assert not gate.admit(1, 0b0110)  # compared with 0b0111, the last kept, not with 0b0000
+
+
+def _meta(rows):
+    """Curation metadata from (image_id, identity, view, sharpness, phash int) tuples."""
+    frame = pd.DataFrame(rows, columns=["image_id", "identity", "view", "sharpness", "hash"])
+    frame["phash"] = [f"{h:016x}" for h in frame.pop("hash")]
+    return frame.assign(clip="c", track=0, frame=0)
+
+
+def test_near_duplicates_within_an_identity_keep_the_sharpest():
+    meta = _meta(
+        [
+            ("a", 1, 0, 10.0, 0x0),
+            ("b", 1, 0, 50.0, 0x3),  # 2 bits from a: a duplicate; the sharper one stays
+            ("c", 1, 1, 10.0, 0xFF00),
+            ("d", 2, 0, 10.0, 0x1),  # another identity: never a duplicate of identity 1
+            ("e", 2, 1, 10.0, 0xF0F0),
+        ]
+    )
+    result = curate(meta, CurateParams(dedup_bits=2), Targets(), seed=0)
+    assert result.rows.image_id.tolist() == ["b", "c", "d", "e"]
+    assert result.dropped == {curation.NEAR_DUPLICATE: 1}
+
+
+def test_identities_seen_from_one_view_only_are_dropped():
+    meta = _meta([("a", 1, 0, 1.0, 0x0), ("b", 1, 1, 1.0, 0xFFFF), ("c", 2, 0, 1.0, 0xF0F0)])
+    result = curate(meta, CurateParams(), Targets(), seed=0)
+    assert result.rows.image_id.tolist() == ["a", "b"]
+    assert result.dropped == {curation.ONE_VIEW: 1}
+
+
+def _population(identities, per_view, seed=0):
+    """`per_view(identity)` crops per view for each identity, with well-spread hashes."""
+    rng = np.random.default_rng(seed)
+    rows = [
+        (f"{i:03d}/{v}/{n:03d}", i, v, float(rng.uniform(1, 100)), int(rng.integers(0, 2**63)))
+        for i in range(identities)
+        for v in (0, 1)
+        for n in range(per_view(i, v))
+    ]
+    return _meta(rows)
+
+
+def test_profile_totals_are_met_exactly_and_the_largest_groups_give_up_crops_first():
+    meta = _population(30, lambda i, v: 1 + (i * 7 + v * 3) % 20)
+    result = curate(meta, CurateParams(), Targets(identities=12, images=150), seed=3)
+    rows = result.rows
+    assert rows.identity.nunique() == 12
+    assert len(rows) == 150
+    sizes = rows.groupby(["identity", "view"]).size()
+    before = meta[meta.identity.isin(rows.identity.unique())].groupby(["identity", "view"]).size()
+    # Water-filling: groups that lost crops end within one crop of each other, at or above every group
+    # that lost none.
+    trimmed = sizes[sizes < before]
+    assert trimmed.max() - trimmed.min() <= 1
+    assert trimmed.min() >= sizes[sizes == before].max() - 1
+    assert (sizes >= 1).all()
+
+
+def test_profile_identities_depend_on_the_seed_only():
+    meta = _population(30, lambda i, v: 3)
+    first = curate(meta, CurateParams(), Targets(identities=10), seed=1).rows
+    again = curate(meta.sample(frac=1, random_state=5), CurateParams(), Targets(identities=10), seed=1).rows
+    other = curate(meta, CurateParams(), Targets(identities=10), seed=2).rows
+    assert first.image_id.tolist() == again.image_id.tolist()
+    assert set(first.identity) != set(other.identity)
+
+
+def test_a_campaign_too_small_for_the_profile_is_a_clear_error():
+    meta = _population(5, lambda i, v: 2)
+    with pytest.raises(CvpairError, match="gives 5 identities .* needs 6"):
+        curate(meta, CurateParams(), Targets(identities=6), seed=0)
+    with pytest.raises(CvpairError, match="gives 20 crops .* needs 21"):
+        curate(meta, CurateParams(), Targets(images=21), seed=0)
+
+
+def test_max_per_view_keeps_the_most_different_crops():
+    meta = _meta(
+        [
+            ("a", 1, 0, 9.0, 0x0),
+            ("b", 1, 0, 8.0, 0x0F),  # 4 bits from a
+            ("c", 1, 0, 1.0, 0xFFFF_FFFF),  # 32 bits from a: the most different
+            ("d", 1, 1, 1.0, 0xFF00),
+        ]
+    )
+    result = curate(meta, CurateParams(dedup_bits=0, max_per_view=2), Targets(), seed=0)
+    assert result.rows.image_id.tolist() == ["a", "c", "d"]
+    assert result.dropped == {curation.MAX_PER_VIEW: 1}
+
+
+def test_corrections_drop_and_relabel_before_curation():
+    meta = _meta([("a", 1, 0, 1.0, 0x0), ("b", 1, 1, 1.0, 0xFFFF), ("c", 2, 0, 1.0, 0xF0F0)])
+    corrections = [
+        Correction("a", "drop", None),
+        Correction("c", "relabel", 1),
+        Correction("zz", "drop", None),
+    ]
+    result = curate(meta, CurateParams(), Targets(), seed=0, corrections=corrections)
+    assert result.rows[["image_id", "identity"]].values.tolist() == [["b", 1], ["c", 1]]
+    assert result.dropped == {curation.CORRECTION_DROP: 1}
+    assert "zz" in result.warnings[0]
+
+
+def test_drawn_splits_are_identity_disjoint_seeded_and_sized_by_the_fraction():
+    identities = list(range(100, 120))
+    drawn = splits.draw_splits(identities, 0.25, seed=4)
+    assert sorted(drawn) == identities
+    assert sum(s == splits.TEST for s in drawn.values()) == 5
+    assert splits.draw_splits(identities[::-1], 0.25, seed=4) == drawn
+    assert splits.draw_splits(identities, 0.25, seed=5) != drawn
+    assert set(splits.draw_splits([1, 2], 0.01, seed=0).values()) == {splits.TRAIN, splits.TEST}
+
+
+def test_split_manifest_reads_identities_and_names_bad_lines(tmp_path):
+    good = tmp_path / "good.csv"
+    good.write_text(
+        "image_id,identity,view,split\nA/1/1,7,aerial,train\nG/1/1,7,ground,train\nA/2/1,9,aerial,test\n"
+    )
+    assert splits.read_manifest(good) == {7: splits.TRAIN, 9: splits.TEST}
+    bad = tmp_path / "bad.csv"
+    bad.write_text("identity,split\n7,train\n7,test\nx,train\n")
+    with pytest.raises(InputError) as error:
+        splits.read_manifest(bad)
+    assert [(p.line, p.message) for p in error.value.problems] == [
+        (3, "identity 7 is in both splits"),
+        (4, "bad row 'x', 'train'"),
+    ]
+
+
+def test_file_split_sends_test_rows_by_view():
+    assert splits.file_split(splits.TRAIN, 1) == "train"
+    assert splits.file_split(splits.TEST, 0) == "test_aerial"
+    assert splits.file_split(splits.TEST, 1) == "test_ground"
+
+
+class _Flaky:
+    """Fails the first `failures` calls with `error`, then returns its argument doubled."""
+
+    def __init__(self, failures, error):
+        self.failures, self.error, self.calls = failures, error, 0
+
+    def __call__(self, task):
+        self.calls += 1
+        if self.calls <= self.failures:
+            raise self.error
+        return task * 2
+
+
+def test_executor_retries_a_transient_failure():
+    [outcome] = LocalExecutor(workers=1, retries=1).run(_Flaky(1, OSError("disk hiccup")), [21])
+    assert (outcome.result, outcome.error, outcome.attempts) == (42, None, 2)
+
+
+def test_executor_does_not_retry_bad_input():
+    flaky = _Flaky(1, CvpairError("bad input"))
+    [outcome] = LocalExecutor(workers=1, retries=3).run(flaky, [1])
+    assert isinstance(outcome.error, CvpairError) and flaky.calls == 1
+
+
+def test_process_pool_executor_returns_every_outcome():
+    outcomes = LocalExecutor(workers=2).run(abs, [-1, -2, -3])
+    assert sorted(o.result for o in outcomes) == [1, 2, 3]

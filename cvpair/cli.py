@@ -43,22 +43,35 @@ _existing_dir = click.Path(exists=True, file_okay=False, path_type=Path)
 @click.option("--work-dir", type=click.Path(file_okay=False, path_type=Path),
               help="Shard cache [default: $CVPAIR_CACHE_DIR/build, else OUT.work].")  # fmt: skip
 @click.option("--overwrite", is_flag=True, help="Replace OUT if it is not empty.")
+@click.option("--engine", type=click.Choice(["local", "ray"]), default="local", show_default=True,
+              help="Where shards run: local processes, or Ray (pip install \"cvpair[ray]\").")  # fmt: skip
+@click.option("--address", help="Ray cluster: auto or ray://HOST:PORT [default: start a local Ray].")
+@click.option("--register/--no-register", default=True, show_default=True,
+              help='Make load_dataset("cvpair") find this release offline (datasets cache).')  # fmt: skip
 def build(campaign: Path | None, out: Path, workers: int | None, seed: int, profile: str,
-          max_per_view: int | None, work_dir: Path | None, overwrite: bool) -> None:  # fmt: skip
+          max_per_view: int | None, work_dir: Path | None, overwrite: bool, engine: str,
+          address: str | None, register: bool) -> None:  # fmt: skip
     """Build a release from CAMPAIGN (default: the bundled synthetic sample, generated on first use)."""
     import os
 
     from cvpair.build.curate import CurateParams
     from cvpair.build.pipeline import build_release
+    from cvpair.build.ray_executor import RayExecutor
     from cvpair.build.report import render
+    from cvpair.release.register import register_release
 
+    workers = workers or os.cpu_count() or 1
+    executor = RayExecutor(address=address, num_cpus=workers) if engine == "ray" else None
     result = build_release(
-        campaign, out, workers=workers or os.cpu_count() or 1, seed=seed, profile=profile,
-        overwrite=overwrite, curate_params=CurateParams(max_per_view=max_per_view), work_dir=work_dir,
+        campaign, out, workers=workers, seed=seed, profile=profile, overwrite=overwrite,
+        curate_params=CurateParams(max_per_view=max_per_view), work_dir=work_dir, executor=executor,
         progress=True,
     )  # fmt: skip
     click.echo(render(result.report))
     click.echo(f"shards: {result.shards_built} built, {result.shards_reused} reused from {result.work_dir}")
+    if register:
+        register_release(result.release)
+        click.echo('registered: load_dataset("cvpair") now loads this release offline, from any folder')
     click.echo(f"release written to {result.release} in {result.seconds:.1f} s; load it with:")
     click.echo(f"  {result.load_line}")
 

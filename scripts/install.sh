@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 
 extras=""
 if [[ "${1:-}" == "--test" ]]; then
-  extras="[test]"
+  extras="[test,ray]"
   missing=()
   command -v chromium >/dev/null || missing+=(chromium)
   command -v ffmpeg >/dev/null || missing+=(ffmpeg)

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow as pa
-import pytest
 
 from cvpair.release import layout
 from cvpair.release.writer import write_release
@@ -71,11 +70,3 @@ UNEVEN = [
     Identity(6, "test", aerial=1, ground=5, altitude_m=100.0),
 ]
 """Six identities, 2 to 6 images each, one seen from the air only, one without telemetry."""
-
-
-def demo_release_or_skip(request: pytest.FixtureRequest) -> Path:
-    """The session's demo build (conftest's `demo_release`), or a skip while conftest has none."""
-    try:
-        return Path(request.getfixturevalue("demo_release"))
-    except pytest.FixtureLookupError:
-        pytest.skip("tests/conftest.py has no demo_release fixture yet")

@@ -19,14 +19,14 @@ from huggingface_hub import DatasetCard
 
 from cvpair.cli import main
 from cvpair.release import layout
-from tests.synthetic_release import UNEVEN, demo_release_or_skip, write_identities
+from tests.synthetic_release import UNEVEN, write_identities
 
 
 @pytest.fixture(scope="module", params=["synthetic", "demo"])
 def release(request, tmp_path_factory) -> Path:
-    """A small release with uneven identities, then the session's demo build (once conftest provides it)."""
+    """A small release with uneven identities, then the session's demo build."""
     if request.param == "demo":
-        return demo_release_or_skip(request)
+        return request.getfixturevalue("demo_release")
     return write_identities(tmp_path_factory.mktemp("card") / "release", UNEVEN)
 
 

@@ -15,7 +15,7 @@ import pytest
 from cvpair.release import layout
 from cvpair.release.croissant import CROISSANT
 from cvpair.schema import FIELD_NAMES
-from tests.synthetic_release import UNEVEN, demo_release_or_skip, write_identities
+from tests.synthetic_release import UNEVEN, write_identities
 
 pytestmark = [  # mlcroissant's dependencies warn about their own deprecated calls
     pytest.mark.filterwarnings("ignore:ConjunctiveGraph is deprecated"),
@@ -25,9 +25,9 @@ pytestmark = [  # mlcroissant's dependencies warn about their own deprecated cal
 
 @pytest.fixture(scope="module", params=["synthetic", "demo"])
 def release(request, tmp_path_factory) -> Path:
-    """A small release with uneven identities, then the session's demo build (once conftest provides it)."""
+    """A small release with uneven identities, then the session's demo build."""
     if request.param == "demo":
-        return demo_release_or_skip(request)
+        return request.getfixturevalue("demo_release")
     return write_identities(tmp_path_factory.mktemp("croissant") / "release", UNEVEN)
 
 

@@ -15,7 +15,6 @@ from cvpair.errors import InputError
 from cvpair.release import layout
 from cvpair.release.publish import release_files, upload_plan
 from tests.release_factory import make_release
-from tests.synthetic_release import demo_release_or_skip
 
 
 @pytest.fixture(scope="module")
@@ -27,8 +26,8 @@ def release(tmp_path_factory) -> Path:
 
 @pytest.fixture(params=["factory", "demo"])
 def good_release(request, release) -> Path:
-    """The small valid release, then the session's demo build (once conftest provides it)."""
-    return demo_release_or_skip(request) if request.param == "demo" else release
+    """The small valid release, then the session's demo build."""
+    return request.getfixturevalue("demo_release") if request.param == "demo" else release
 
 
 def _files_on_disk(release: Path) -> list[tuple[str, int]]:

@@ -231,13 +231,18 @@ def few_look_alikes_across_splits(release: Release) -> list[Finding]:
 
 
 def _images(release: Release, rows: pd.DataFrame, indices: set[int]) -> dict[int, bytes]:
-    """The JPEG bytes of the given rows, read from their files by row number."""
+    """The JPEG bytes of the given rows, reading only the row groups that hold them."""
     images: dict[int, bytes] = {}
     wanted = rows.loc[sorted(indices), ["file", "row"]]
     for name, group in wanted.groupby("file"):
-        table = pq.read_table(release.root / name, columns=["image"]).take(group.row.to_numpy())
-        for index, image in zip(group.index, table.column("image").to_pylist(), strict=True):
-            images[index] = image["bytes"]
+        parquet = pq.ParquetFile(release.root / name)
+        sizes = [parquet.metadata.row_group(g).num_rows for g in range(parquet.num_row_groups)]
+        starts = np.cumsum([0, *sizes])
+        row_group = np.searchsorted(starts, group.row.to_numpy(), side="right") - 1
+        for g in np.unique(row_group):
+            column = parquet.read_row_group(int(g), columns=["image"]).column("image")
+            for index, row in zip(group.index[row_group == g], group.row[row_group == g], strict=True):
+                images[index] = column[int(row - starts[g])].as_py()["bytes"]
     return images
 
 

@@ -12,19 +12,17 @@ Each build starts from an empty shard cache. Prints one line per figure.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import shutil
 import tempfile
-import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
 from pathlib import Path
 
 import av
-import psutil
+from peak_memory import PeakMemory  # benchmarks/ is the script's folder, first on sys.path
 
 from cvpair.build.pipeline import build_release
 from cvpair.build.sample import sample_campaign
@@ -45,33 +43,6 @@ def time_decoding(videos: list[str], workers: int) -> tuple[float, int]:
     with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
         frames = sum(pool.map(decode_all, videos))
     return time.perf_counter() - started, frames
-
-
-class PeakMemory:
-    """Samples the summed RSS of this process and its children every 50 ms."""
-
-    def __init__(self) -> None:
-        self.peak = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        me = psutil.Process()
-        while not self._stop.is_set():
-            total = 0
-            for process in [me, *me.children(recursive=True)]:
-                with contextlib.suppress(psutil.Error):  # a worker that just exited
-                    total += process.memory_info().rss
-            self.peak = max(self.peak, total)
-            self._stop.wait(0.05)
-
-    def __enter__(self) -> PeakMemory:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._stop.set()
-        self._thread.join()
 
 
 def time_build(campaign: Path, scratch: Path, workers: int, profile: str) -> tuple[float, dict, int]:

@@ -14,21 +14,19 @@ With --release PATH naming a folder that does not exist, the synthetic release i
 from __future__ import annotations
 
 import argparse
-import contextlib
 import hashlib
 import io
 import resource
 import statistics
 import tempfile
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
-import psutil
 import pyarrow as pa
 import pyarrow.parquet as pq
+from peak_memory import PeakMemory  # benchmarks/ is the script's folder, first on sys.path
 from PIL import Image
 
 from cvpair.build.phash import phash, to_hex
@@ -147,33 +145,6 @@ def bare_decode(release: Path, workers: int) -> int:
 
     with run_tasks(plan(open_release(release).files, workers), workers, _decode_task) as counts:
         return sum(counts)
-
-
-class PeakMemory:
-    """Samples the resident memory of this process plus all its children, keeping the peak."""
-
-    def __init__(self, interval: float = 0.02) -> None:
-        self.interval, self.peak = interval, 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._sample, daemon=True)
-
-    def _sample(self) -> None:
-        me = psutil.Process()
-        while not self._stop.is_set():
-            total = 0
-            for process in [me, *me.children(recursive=True)]:
-                with contextlib.suppress(psutil.Error):  # a worker may exit between listing and reading
-                    total += process.memory_info().rss
-            self.peak = max(self.peak, total)
-            time.sleep(self.interval)
-
-    def __enter__(self) -> PeakMemory:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._stop.set()
-        self._thread.join()
 
 
 def _cpu_seconds() -> float:

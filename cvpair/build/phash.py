@@ -36,6 +36,3 @@ def hamming(a: np.ndarray | int, b: np.ndarray | int) -> np.ndarray:
     """Bitwise Hamming distance between (broadcast) 64-bit hashes."""
     x = np.bitwise_xor(np.asarray(a, dtype=np.uint64), np.asarray(b, dtype=np.uint64))
     return np.bitwise_count(x).astype(np.int64)
-
-
-distances = hamming  # the name cvpair.checks imports

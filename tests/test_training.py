@@ -169,14 +169,18 @@ def test_training_without_a_release_is_a_user_error(tmp_path):
 
 
 @pytest.mark.slow
-def test_trains_and_reports_on_the_demo_release(demo_release, tmp_path):
-    """The real builder's output trains end to end. With 12 training identities the demo release is too
-    small to learn cross-view matching that generalises, so the mAP is printed, not asserted."""
+def test_cpu_smoke_run_on_the_demo_release_is_well_above_chance(demo_release, tmp_path):
+    """The real builder's output trains end to end. With 12 training and 12 test identities the demo can
+    only teach so much cross-view matching: 15 epochs at 96x96 reach about 2.3x chance (the synthetic
+    64-identity release above shows the model learning properly)."""
     out = tmp_path / "demo"
-    args = ["train-reference", str(demo_release), "--epochs", "2", "--p", "6", "--k", "4", "--input", "64x64"]
-    result = CliRunner().invoke(main, [*args, "--device", "cpu", "--out", str(out)])
+    args = ["train-reference", str(demo_release), "--epochs", "15", "--p", "6", "--k", "4"]
+    args += ["--input", "96x96", "--device", "cpu", "--out", str(out), "--seed", "0"]
+    result = CliRunner().invoke(main, args)
     assert result.exit_code == 0, result.output
     metrics = json.loads((out / "report.json").read_text())["metrics"]
     assert set(metrics) == {"a2g", "g2a"}
     assert all(m["valid_queries"] > 0 for m in metrics.values())
-    print({name: round(m["mAP"], 3) for name, m in metrics.items()})
+    trained, chance = metrics["a2g"]["mAP"], chance_map(load_cvpair(demo_release).protocols[0])
+    print(f"demo release: A2G mAP {trained:.3f} vs chance {chance:.3f}; G2A mAP {metrics['g2a']['mAP']:.3f}")
+    assert trained > 2 * chance

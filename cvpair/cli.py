@@ -84,12 +84,25 @@ def build(campaign: Path | None, out: Path, workers: int | None, seed: int, prof
               help="Protocol whose query / gallery roles fill the `role` field.")  # fmt: skip
 @click.option("--name", help="FiftyOne dataset name [default: the release folder's, prefixed cvpair-].")
 @click.option("--no-launch", is_flag=True, help="Only load (or refresh) the dataset; do not start the App.")
-def browse(release: Path, port: int, address: str, protocol: str, name: str | None, no_launch: bool) -> None:
+@click.option("--embeddings", "checkpoint", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Training checkpoint.pt: embed every crop, index similarity, map in 2-D.")  # fmt: skip
+@click.option("--device", type=click.Choice(["cpu", "cuda"]), default="cpu", show_default=True,
+              help="Where --embeddings runs the model.")  # fmt: skip
+def browse(release: Path, port: int, address: str, protocol: str, name: str | None, no_launch: bool,
+           checkpoint: Path | None, device: str) -> None:  # fmt: skip
     """Browse RELEASE's cross-view pairs in the FiftyOne App (until Ctrl-C)."""
     from cvpair.browse.loader import load_release
 
     dataset = load_release(release, name=name, protocol=protocol)
     click.echo(f"dataset {dataset.name!r}: {len(dataset.select_group_slices())} crops in pairs")
+    if checkpoint is not None:
+        from cvpair.browse.embeddings import SIMILARITY_KEY, VISUALIZATION_KEY, add_embeddings
+
+        crops = add_embeddings(dataset, checkpoint, device=device)
+        click.echo(
+            f"embedded {len(crops)} crops with {checkpoint}; brain runs {SIMILARITY_KEY!r} (similarity), "
+            f"{VISUALIZATION_KEY!r} (PCA map)"
+        )
     if not no_launch:
         from cvpair.browse.app import serve
 

@@ -8,6 +8,7 @@ BN-neck -> identity classifier (training only). The design rationale is in train
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import asdict
 
 import torch
 from cvpair.training.baseline import Baseline
@@ -63,10 +64,21 @@ def build_model(
     """A registered model; `genotype` defaults to the one shipped in training/genotype.json.
 
     With a `seed` the initial weights depend on it alone, not on the global RNG state (which is left as is).
+    The model's `architecture` attribute records what was built; the engine saves it in the checkpoint so
+    that `rebuild_model` can make the same network again.
     """
     if name not in MODELS:
         raise ValueError(f"unknown model {name!r}; choose from {sorted(MODELS)}")
+    genotype = genotype or Genotype.load()
     with torch.random.fork_rng(devices=[]):
         if seed is not None:
             torch.manual_seed(seed)
-        return MODELS[name](num_classes, genotype or Genotype.load())
+        model = MODELS[name](num_classes, genotype)
+    model.architecture = {"name": name, "num_classes": num_classes, "genotype": asdict(genotype)}
+    return model
+
+
+def rebuild_model(architecture: dict) -> nn.Module:
+    """The network `build_model` made when it recorded `architecture` (weights to be loaded by the caller)."""
+    genotype = Genotype(**architecture["genotype"])
+    return build_model(architecture["name"], architecture["num_classes"], genotype)

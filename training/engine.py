@@ -268,6 +268,8 @@ def fit(
                 "scaler": scaler.state_dict(),
             }
             state |= {"epoch": epoch + 1, "history": history, "rng": _rng_state(), "config": asdict(config)}
+            if hasattr(model, "architecture"):  # set by build_model: what to rebuild the network from
+                state["architecture"] = model.architecture
             _save_checkpoint(checkpoint, state)
             write_history(history, out)
     if not metrics and dist.main:  # nothing scored in this call (stopped early, or resumed a finished run)

@@ -13,6 +13,7 @@ from cvpair.build.phash import from_hex, hamming
 from cvpair.checks.registry import Needs, Severity, check
 from cvpair.checks.release import Release
 from cvpair.checks.report import Finding
+from cvpair.checks.scan import image_bytes
 from cvpair.release import layout
 
 NEAR_DUPLICATE_BITS = 4  # pHash distance at or below which two crops may be the same picture
@@ -240,9 +241,9 @@ def _images(release: Release, rows: pd.DataFrame, indices: set[int]) -> dict[int
         starts = np.cumsum([0, *sizes])
         row_group = np.searchsorted(starts, group.row.to_numpy(), side="right") - 1
         for g in np.unique(row_group):
-            column = parquet.read_row_group(int(g), columns=["image"]).column("image")
+            in_group = image_bytes(parquet, int(g))
             for index, row in zip(group.index[row_group == g], group.row[row_group == g], strict=True):
-                images[index] = column[int(row - starts[g])].as_py()["bytes"]
+                images[index] = in_group[int(row - starts[g])]
     return images
 
 

@@ -33,8 +33,6 @@ class _ShardedParquetWriter:
         self.parts: list[Path] = []
         self._writer: pq.ParquetWriter | None = None
         self._bytes = 0
-        self.rows = 0
-        self.nbytes = 0
 
     def write(self, table: pa.Table) -> None:
         if self._writer is None or self._bytes >= self.max_bytes:
@@ -42,8 +40,6 @@ class _ShardedParquetWriter:
         assert self._writer is not None
         self._writer.write_table(table, row_group_size=ROW_GROUP_ROWS)
         self._bytes += table.nbytes
-        self.rows += table.num_rows
-        self.nbytes += table.nbytes
 
     def _open_next_part(self) -> None:
         if self._writer is not None:

@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import math
+import os
+import signal
+import time
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -9,7 +15,7 @@ import pytest
 from cvpair.build import curate as curation
 from cvpair.build import quality, sampling, splits
 from cvpair.build.curate import CurateParams, Targets, curate
-from cvpair.build.executor import LocalExecutor
+from cvpair.build.executor import LocalExecutor, map_ordered
 from cvpair.campaign.model import Box, Correction, Track
 from cvpair.errors import CvpairError, InputError
 
@@ -236,3 +242,39 @@ def test_executor_does_not_retry_bad_input():
 def test_process_pool_executor_returns_every_outcome():
     outcomes = LocalExecutor(workers=2).run(abs, [-1, -2, -3])
     assert sorted(o.result for o in outcomes) == [1, 2, 3]
+
+
+def _die_once(task: tuple[str, int]) -> int:
+    """Kills its own worker process the first time (as the OS's out-of-memory killer would), then works."""
+    marker, value = Path(task[0]), task[1]
+    if not marker.exists():
+        marker.touch()
+        os.kill(os.getpid(), signal.SIGKILL)
+    return value * 2
+
+
+def test_process_pool_executor_retries_the_tasks_of_a_killed_worker_in_a_new_pool(tmp_path):
+    tasks = [(str(tmp_path / "killed"), value) for value in range(4)]
+    with LocalExecutor(workers=2, retries=1) as executor:
+        outcomes = list(executor.run(_die_once, tasks))
+    assert sorted(o.result for o in outcomes) == [0, 2, 4, 6]
+    assert all(o.error is None for o in outcomes) and max(o.attempts for o in outcomes) == 2
+
+
+def test_process_pool_executor_keeps_its_workers_between_runs():
+    with LocalExecutor(workers=2) as executor:
+        first = {o.result for o in executor.run(_worker_pid, range(8))}
+        second = {o.result for o in executor.run(_worker_pid, range(8))}
+    assert os.getpid() not in first and second <= first
+
+
+def _worker_pid(_: int) -> int:
+    time.sleep(0.01)  # lets both workers take tasks
+    return os.getpid()
+
+
+def test_map_ordered_gives_results_in_task_order_and_raises_a_fault():
+    with LocalExecutor(workers=2) as executor:
+        assert map_ordered(executor, abs, [-3, 1, -2, 5, -4]) == [3, 1, 2, 5, 4]
+        with pytest.raises(ValueError, match="math domain"):
+            map_ordered(executor, math.sqrt, [4.0, -1.0])

@@ -97,20 +97,34 @@ def _apply_corrections(result: Curation, corrections: list[Correction]) -> None:
     _drop(result, ~rows.image_id.isin(dropped).to_numpy(), CORRECTION_DROP)
 
 
-def _preference(rows: pd.DataFrame) -> np.ndarray:
-    """Positions of `rows` best first: sharpest, then by image_id (so ties never depend on input order)."""
-    return np.lexsort((rows.image_id.to_numpy(), -rows.sharpness.to_numpy()))
+@dataclass(frozen=True)
+class _Columns:
+    """The columns the near-duplicate and diversity choices read, as arrays (indexing a DataFrame per
+    identity and view, thousands of times, costs more than the choices themselves)."""
+
+    image_id: np.ndarray
+    sharpness: np.ndarray
+    hashes: np.ndarray
+
+    @classmethod
+    def of(cls, rows: pd.DataFrame) -> _Columns:
+        hashes = phash.from_hex(rows.phash.tolist())
+        return cls(rows.image_id.to_numpy(), rows.sharpness.to_numpy(), hashes)
+
+    def best_first(self, positions: np.ndarray) -> np.ndarray:
+        """`positions` best first: sharpest, then by image_id (so ties never depend on input order)."""
+        return positions[np.lexsort((self.image_id[positions], -self.sharpness[positions]))]
 
 
 def _drop_near_duplicates(result: Curation, bits: int) -> None:
     """Within each identity, keep the sharpest of every group of crops within `bits` of each other."""
     rows = result.rows
-    hashes = phash.from_hex(rows.phash.tolist())
+    columns = _Columns.of(rows)
     keep = np.zeros(len(rows), dtype=bool)
     for positions in rows.groupby("identity").indices.values():
         kept: list[int] = []
-        for position in positions[_preference(rows.iloc[positions])]:
-            if not kept or phash.hamming(hashes[position], hashes[kept]).min() > bits:
+        for position in columns.best_first(positions):
+            if not kept or phash.hamming(columns.hashes[position], columns.hashes[kept]).min() > bits:
                 kept.append(position)
         keep[kept] = True
     _drop(result, keep, NEAR_DUPLICATE)
@@ -125,11 +139,11 @@ def _group_sizes(rows: pd.DataFrame) -> dict[tuple[int, int], int]:
     return rows.groupby(["identity", "view"]).size().to_dict()
 
 
-def _diverse(rows: pd.DataFrame, count: int) -> np.ndarray:
-    """Positions of `count` crops of `rows` spread out in appearance: the sharpest first, then repeatedly
-    the crop farthest (in pHash bits) from those chosen, ties to the sharper."""
-    order = _preference(rows)
-    hashes = phash.from_hex(rows.phash.iloc[order].tolist())
+def _diverse(columns: _Columns, positions: np.ndarray, count: int) -> np.ndarray:
+    """`count` of `positions` spread out in appearance: the sharpest first, then repeatedly the crop
+    farthest (in pHash bits) from those chosen, ties to the sharper."""
+    order = columns.best_first(positions)
+    hashes = columns.hashes[order]
     chosen = [0]
     nearest = phash.hamming(hashes[0], hashes)
     rank = np.arange(len(order))
@@ -144,11 +158,11 @@ def _diverse(rows: pd.DataFrame, count: int) -> np.ndarray:
 def _cap_groups(result: Curation, caps: dict[tuple[int, int], int], reason: str) -> None:
     """Keep at most `caps[(identity, view)]` diverse crops in each group."""
     rows = result.rows
+    columns = _Columns.of(rows)
     keep = np.zeros(len(rows), dtype=bool)
     for group, positions in rows.groupby(["identity", "view"]).indices.items():
         cap = caps.get(group, len(positions))
-        chosen = positions if len(positions) <= cap else positions[_diverse(rows.iloc[positions], cap)]
-        keep[chosen] = True
+        keep[positions if len(positions) <= cap else _diverse(columns, positions, cap)] = True
     _drop(result, keep, reason)
 
 

@@ -11,6 +11,7 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from pathlib import Path
 
 import pandas as pd
@@ -19,7 +20,7 @@ import pyarrow as pa
 from cvpair.build import splits as splitting
 from cvpair.build.cache import ShardStore
 from cvpair.build.curate import META_COLUMNS, CurateParams, Curation, Targets, curate
-from cvpair.build.executor import Executor, LocalExecutor
+from cvpair.build.executor import Executor, LocalExecutor, map_ordered
 from cvpair.build.report import Progress, build_report
 from cvpair.build.sample import cache_root, sample_campaign
 from cvpair.build.shard import ShardParams, ShardResult, ShardTask, run_shard, shard_inputs
@@ -95,12 +96,14 @@ def build_release(
     chosen = load_profile(profile)
     store = ShardStore(Path(work_dir).resolve() if work_dir else work_dir_for(out))
     bars = Progress(progress)
+    local = LocalExecutor(workers) if executor is None else None
+    executor = executor or local
     try:
         bars.stage("check inputs")
-        checked = check_campaign(load_campaign(root))
+        checked = check_campaign(load_campaign(root), map_clips=partial(map_ordered, executor))
         corrections = read_corrections(root / CORRECTIONS) if (root / CORRECTIONS).is_file() else []
         bars.stage("crops per video")
-        shards = _run_shards(checked, settings.shard, store, executor or LocalExecutor(workers), bars)
+        shards = _run_shards(checked, settings.shard, store, executor, bars)
         bars.stage("curate")
         meta = _shard_metadata(store, shards)
         manifest = splitting.committed_manifest(chosen.name)
@@ -122,6 +125,8 @@ def build_release(
         write_release(out, streams, provenance=provenance, report=report, overwrite=out.exists())
     finally:
         bars.close()
+        if local is not None:
+            local.close()
     reused = sum(s.reused for s in shards)
     return BuildResult(out, report, store.root, len(shards) - reused, reused, time.monotonic() - started)
 

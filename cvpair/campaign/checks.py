@@ -2,15 +2,14 @@
 
 It reports every problem of a campaign at once (a build that stops at the first bad file, hours in, is
 what it prevents): manifest rows, files, videos (probed, not decoded), annotations against their videos,
-identities and telemetry. Clips are checked in a thread pool; probing and parsing are mostly I/O and C.
+identities and telemetry. Clips are checked independently, so a build checks them in its worker processes
+(`map_clips`); parsing annotations is Python work that threads would serialise.
 """
 
 from __future__ import annotations
 
-import os
 import re
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
@@ -64,30 +63,42 @@ class CheckedCampaign:
 
 
 @dataclass
-class _Findings:
+class ClipFindings:
+    """What checking one clip found: errors, and warnings that do not stop a build."""
+
     errors: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class ClipCheck:
+    """One clip to check, with its rows of identities.csv (track -> identity): a picklable unit of work."""
+
+    clip: Clip
+    links: dict[int, int]
+    max_outside: float = MAX_OUTSIDE_FRACTION
+
+
+ClipChecked = tuple[CheckedClip | None, ClipFindings]
+MapClips = Callable[[Callable[[ClipCheck], ClipChecked], Sequence[ClipCheck]], Iterable[ClipChecked]]
+
+
 def check_campaign(
-    campaign: Campaign, *, max_outside: float = MAX_OUTSIDE_FRACTION, workers: int | None = None
+    campaign: Campaign, *, max_outside: float = MAX_OUTSIDE_FRACTION, map_clips: MapClips = map
 ) -> CheckedCampaign:
     """The checked campaign; raises InputError listing every problem found (warnings do not raise).
 
     `max_outside`: the largest fraction of a box's area that may lie outside the frame and be clipped;
-    `workers`: threads checking clips (default: one per CPU, at most 8).
+    `map_clips(check_clip, tasks)`: how clips are checked, results in task order (default: one by one here).
     """
-    findings = _Findings(errors=list(campaign.problems))
+    findings = ClipFindings(errors=list(campaign.problems))
     _check_manifest(campaign, findings)
     links: dict[str, dict[int, int]] = {}
     for (clip_id, track), identity in campaign.identity_links.items():
         links.setdefault(clip_id, {})[track] = identity
-    with ThreadPoolExecutor(max_workers=workers or min(8, os.cpu_count() or 1)) as pool:
-        results = list(
-            pool.map(lambda clip: _check_clip(clip, links.get(clip.clip_id, {}), max_outside), campaign.clips)
-        )
+    tasks = [ClipCheck(clip, links.get(clip.clip_id, {}), max_outside) for clip in campaign.clips]
     checked = []
-    for clip_result, clip_findings in results:
+    for clip_result, clip_findings in map_clips(check_clip, tasks):
         findings.errors += clip_findings.errors
         findings.warnings += clip_findings.warnings
         if clip_result is not None:
@@ -98,7 +109,7 @@ def check_campaign(
     return CheckedCampaign(campaign, tuple(checked), findings.warnings)
 
 
-def _check_manifest(campaign: Campaign, findings: _Findings) -> None:
+def _check_manifest(campaign: Campaign, findings: ClipFindings) -> None:
     from cvpair.schema import VIEWS  # here, not at the top: cvpair.schema loads `datasets` (~0.7 s)
 
     manifest = campaign.root / MANIFEST
@@ -140,17 +151,15 @@ def _check_manifest(campaign: Campaign, findings: _Findings) -> None:
     ]
 
 
-def _check_clip(
-    clip: Clip, links: dict[int, int], max_outside: float
-) -> tuple[CheckedClip | None, _Findings]:
+def check_clip(task: ClipCheck) -> ClipChecked:
     """The checked clip (None if anything is wrong with it) and what was found."""
-    findings = _Findings()
+    clip, findings = task.clip, ClipFindings()
     video = _read(clip, clip.video, probe_video, findings)
     annotation = _read(clip, clip.annotation, read_annotation, findings)
     telemetry = _read(clip, clip.telemetry, read_telemetry, findings) if clip.telemetry else None
     if video is None or annotation is None or (clip.telemetry and telemetry is None):
         return None, findings
-    tracks = check_tracks(annotation, video, links, max_outside)
+    tracks = check_tracks(annotation, video, task.links, task.max_outside)
     findings.errors += tracks.errors
     findings.warnings += tracks.warnings
     if telemetry is not None and clip.view == "aerial":
@@ -160,7 +169,7 @@ def _check_clip(
     return CheckedClip(clip, tracks.annotation, telemetry, video), findings
 
 
-def _read(clip: Clip, path: Path, reader: Callable[[Path], T], findings: _Findings) -> T | None:
+def _read(clip: Clip, path: Path, reader: Callable[[Path], T], findings: ClipFindings) -> T | None:
     """reader(path), or None with the problem recorded (a missing file names the manifest line)."""
     if not path.is_file():
         findings.errors.append(
@@ -175,7 +184,7 @@ def _read(clip: Clip, path: Path, reader: Callable[[Path], T], findings: _Findin
 
 
 def _check_coverage(
-    path: Path, samples: list[TelemetrySample], frame_count: int, findings: _Findings
+    path: Path, samples: list[TelemetrySample], frame_count: int, findings: ClipFindings
 ) -> None:
     """Frames without telemetry lose their altitude: worth a warning, not a failed build."""
     covered = {sample.frame for sample in samples}
@@ -190,7 +199,7 @@ def _check_coverage(
         )
 
 
-def _check_links(campaign: Campaign, checked: list[CheckedClip], findings: _Findings) -> None:
+def _check_links(campaign: Campaign, checked: list[CheckedClip], findings: ClipFindings) -> None:
     """identities.csv rows that match no clip or track are probably typos: warn."""
     known_clips = {clip.clip_id for clip in campaign.clips}
     tracks = {(c.clip.clip_id, t.track_id) for c in checked for t in c.annotation.tracks}

@@ -5,13 +5,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from cvpair.errors import Problem
 
 
-@dataclass(frozen=True)
-class Box:
-    """One annotated box of a track at one frame, in source-frame pixels (CVAT: xtl, ytl, xbr, ybr)."""
+class Box(NamedTuple):
+    """One annotated box of a track at one frame, in source-frame pixels (CVAT: xtl, ytl, xbr, ybr).
+
+    A named tuple, not a dataclass: campaigns hold hundreds of thousands of boxes, which are made while
+    parsing and pickled to worker processes, several times faster as tuples.
+    """
 
     frame: int
     x: float

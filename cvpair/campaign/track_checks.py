@@ -212,4 +212,4 @@ def _clip(box: Box, width: int, height: int) -> Box:
     x1, y1 = max(min(box.x + box.w, width), x0), max(min(box.y + box.h, height), y0)
     if (x0, y0, x1 - x0, y1 - y0) == (box.x, box.y, box.w, box.h):
         return box
-    return replace(box, x=x0, y=y0, w=x1 - x0, h=y1 - y0)
+    return box._replace(x=x0, y=y0, w=x1 - x0, h=y1 - y0)

@@ -13,6 +13,7 @@ import json
 import os
 import shutil
 from collections.abc import Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pyarrow as pa
@@ -69,6 +70,22 @@ def _conform(batch: pa.RecordBatch | pa.Table) -> pa.Table:
     return table.select(list(arrow_schema().names)).cast(arrow_schema())
 
 
+def _write_group(
+    staging: Path, file_split: str, batches: Iterable[pa.RecordBatch | pa.Table], max_shard_bytes: int
+) -> list[tuple[str, int, str, str]]:
+    """Write one file group's Parquet parts; returns its split-manifest rows."""
+    writer = _ShardedParquetWriter(staging, file_split, max_shard_bytes)
+    manifest_split = layout.TRAIN if file_split == layout.TRAIN else "test"
+    rows: list[tuple[str, int, str, str]] = []
+    for batch in batches:
+        table = _conform(batch)
+        writer.write(table)
+        ids, identities, views = (table.column(c).to_pylist() for c in ("image_id", "identity", "view"))
+        rows.extend(zip(ids, identities, [VIEWS[v] for v in views], [manifest_split] * len(ids), strict=True))
+    writer.close()
+    return rows
+
+
 def write_release(
     out: Path,
     splits: Mapping[str, Iterable[pa.RecordBatch | pa.Table]],
@@ -92,19 +109,14 @@ def write_release(
     shutil.rmtree(staging, ignore_errors=True)
     (staging / layout.DATA_DIR).mkdir(parents=True)
 
-    manifest_rows: list[tuple[str, int, str, str]] = []
-    for file_split in layout.FILE_SPLITS:
-        writer = _ShardedParquetWriter(staging, file_split, max_shard_bytes)
-        for batch in splits[file_split]:
-            table = _conform(batch)
-            writer.write(table)
-            manifest_split = layout.TRAIN if file_split == layout.TRAIN else "test"
-            ids, identities, views = (table.column(c).to_pylist() for c in ("image_id", "identity", "view"))
-            names = [VIEWS[v] for v in views]
-            manifest_rows.extend(zip(ids, identities, names, [manifest_split] * len(ids), strict=True))
-        writer.close()
-
-    manifest_rows.sort()
+    # One thread per file group: reading, compressing and writing Parquet release the GIL, so the groups'
+    # I/O overlaps; each group still streams one batch at a time.
+    with ThreadPoolExecutor(len(layout.FILE_SPLITS)) as pool:
+        groups = pool.map(
+            lambda file_split: _write_group(staging, file_split, splits[file_split], max_shard_bytes),
+            layout.FILE_SPLITS,
+        )
+        manifest_rows = sorted(row for rows in groups for row in rows)
     with open(staging / layout.SPLIT_MANIFEST, "w", newline="") as handle:
         rows = csv.writer(handle)
         rows.writerow(["image_id", "identity", "view", "split"])

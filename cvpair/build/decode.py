@@ -136,7 +136,7 @@ class VideoReader:
                     index = self._frame_of.get(frame.pts)
                     if index in todo:
                         todo.discard(index)
-                        yield DecodedFrame(index, self._time(frame.pts), frame.to_ndarray(format="bgr24"))
+                        yield DecodedFrame(index, self._time(frame.pts), _bgr(frame))
                 if not todo:
                     return
         except av.error.FFmpegError as error:
@@ -162,6 +162,12 @@ class VideoReader:
 
     def _time(self, pts: int) -> float:
         return float((pts - self._pts[0]) * self._time_base)
+
+
+def _bgr(frame) -> np.ndarray:
+    """The frame as a BGR array, converted on this thread: PyAV's default starts a pool of scaling threads
+    (one per CPU) for every frame, which costs more than it saves and competes with the other workers."""
+    return frame.to_ndarray(format="bgr24", threads=1)
 
 
 def _drain(stream) -> None:

@@ -12,8 +12,10 @@ from click.testing import CliRunner
 
 from cvpair.checks.integrity import close_pairs
 from cvpair.checks.registry import all_checks
+from cvpair.checks.release import open_release
 from cvpair.checks.report import Finding
 from cvpair.checks.runner import validate_release
+from cvpair.checks.scan import plan, scan_task
 from cvpair.cli import main
 from tests.release_factory import make_release
 
@@ -105,6 +107,35 @@ def test_close_pairs_finds_exactly_the_pairs_within_the_threshold():
     }
     assert set(close_pairs(left, right, 4)) == expected
     assert {(i, j) for i, j, _ in expected} >= {(3, 0), (50, 1), (299, 2), (120, 4)}
+
+
+def test_close_pairs_bounds_its_steps_and_finds_the_same_pairs(monkeypatch):
+    from cvpair.checks import integrity
+
+    rng = np.random.default_rng(3)
+    left = rng.integers(0, 2**63, size=400, dtype=np.uint64)
+    right = np.concatenate([left[:50] ^ np.uint64(0b101), np.zeros(30, np.uint64)])
+    left[100:120] = 0  # hashes that collide on every band
+    whole = close_pairs(left, right, 4)
+    monkeypatch.setattr(integrity, "_MAX_MATCHES", 7)
+    assert close_pairs(left, right, 4) == whole == sorted(whole)
+    assert len(whole) == 50 + 20 * 30
+
+
+def test_the_image_pass_keeps_thumbnails_of_exactly_the_rows_asked_for(good_release):
+    files = open_release(good_release).files
+    total = sum(f.num_rows for f in files)
+    wanted = {0, total // 2, total - 1}
+    tasks = plan(files, 2, wanted)
+    ends = [t.first_row for t in tasks[1:]] + [total]
+    assert all(min(t.thumbnails, default=t.first_row) >= t.first_row for t in tasks)
+    assert all(max(t.thumbnails, default=-1) < end for t, end in zip(tasks, ends, strict=True))
+    kept = set()
+    for task in tasks:
+        first_row, facts = scan_task(task, 0.0)
+        kept |= {first_row + k for k, small in enumerate(facts["thumbnail"]) if small is not None}
+        assert all(small is None or small.shape == (32, 32, 3) for small in facts["thumbnail"])
+    assert kept == wanted
 
 
 @pytest.mark.slow  # builds the demo campaign, once per session (shared with the other tests that need it)

@@ -92,7 +92,7 @@ def encode(image: Image.Image, fmt: str = "JPEG", **options) -> bytes:
 
 
 def failing_errors(release: Path, **kwargs) -> tuple[set[str], object]:
-    report = validate_release(release, workers=1, **kwargs)
+    report = validate_release(release, **{"workers": 1, **kwargs})
     errors = {r.name for r in report.results if r.failed_error}
     return errors, report
 
@@ -139,7 +139,8 @@ def test_image_duplicated_across_splits(release):
     assert source["image_id"] in message and target["image_id"] in message
 
 
-def test_brightened_reencoded_copy_across_splits_is_a_near_duplicate(release):
+@pytest.mark.parametrize("workers", [1, 2])  # 2: the pair's thumbnails come back from spawned workers
+def test_brightened_reencoded_copy_across_splits_is_a_near_duplicate(release, workers):
     rows = read_rows(release)
     source, target = rows[layout.TEST_AERIAL][1], rows[layout.TRAIN][0]
     pixels = np.asarray(decode(source["image"]["bytes"]), dtype=np.int16) + 12
@@ -147,7 +148,7 @@ def test_brightened_reencoded_copy_across_splits_is_a_near_duplicate(release):
     set_image(target, copy)
     target["crop_width"], target["crop_height"] = source["crop_width"], source["crop_height"]
     rewrite_data(release, rows)
-    errors, report = failing_errors(release)
+    errors, report = failing_errors(release, workers=workers)
     assert errors == {"integrity.near_duplicates"}, report.render_table()
     message = report.result("integrity.near_duplicates").message
     assert f"{target['image_id']} (train) ~ {source['image_id']} (test" in message

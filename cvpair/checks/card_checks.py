@@ -123,13 +123,10 @@ def counts_match(release: Release) -> list[Finding]:
     """Every identities / images count README.md states (its counts table above all) is the data's."""
     if not counts_tables(release.card_body):
         return [Finding("README.md has no counts table (split | view | identities | images)")]
-    manifest = release.manifest
     wrong = []
     for key, column, written in written_counts(release.card_body):
-        chosen = manifest
-        for name, value in zip(("split", "view"), key, strict=False):
-            chosen = chosen[chosen[name] == value]
-        actual = chosen.identity.nunique() if column == "identities" else len(chosen)
+        identities, images = release.counts.get(key, (0, 0))  # a split or view the data lacks has none
+        actual = identities if column == "identities" else images
         if written.replace(",", "") != str(actual):
             wrong.append(f"{'/'.join(key) or 'total'} {column}: card {written!r}, data {actual}")
     return (

@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import io
-
 import numpy as np
 import pandas as pd
-import pyarrow.parquet as pq
-from PIL import Image
 
 from cvpair.build.phash import from_hex, hamming
 from cvpair.checks.registry import Needs, Severity, check
 from cvpair.checks.release import Release
 from cvpair.checks.report import Finding
-from cvpair.checks.scan import image_bytes
 from cvpair.release import layout
 
 NEAR_DUPLICATE_BITS = 4  # pHash distance at or below which two crops may be the same picture
@@ -21,9 +16,8 @@ NEAR_DUPLICATE_BITS = 4  # pHash distance at or below which two crops may be the
 # look-alike vehicles of one type and paint, seen alike from above, reach 0.95-0.98 (synthetic v1.0 campaign).
 SAME_PICTURE_CORRELATION = 0.99
 LOOK_ALIKE_CORRELATION = 0.95
-_THUMBNAIL = (32, 32)
 PHASH_TOLERANCE_BITS = 4  # a stored pHash may differ this much from the decoded pixels' (JPEG rounding)
-_BLOCK = 256  # train hashes joined with all test hashes per step: bounds the candidates in memory
+_MAX_MATCHES = 1 << 20  # band matches measured per step of the pair search: bounds its memory
 _LISTED_PAIRS = 1000  # near-duplicate pairs spelt out; the rest are counted
 
 
@@ -144,36 +138,89 @@ def phash_matches_pixels(release: Release) -> list[Finding]:
     return findings
 
 
-def _band_matches(left_keys: np.ndarray, right_keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Every (i, j) with left_keys[i] == right_keys[j], by a sorted join."""
-    order = np.argsort(right_keys, kind="stable")
-    ordered = right_keys[order]
-    start = np.searchsorted(ordered, left_keys, "left")
-    counts = np.searchsorted(ordered, left_keys, "right") - start
-    first = np.repeat(start - (np.cumsum(counts) - counts), counts)
-    return np.repeat(np.arange(len(left_keys)), counts), order[np.arange(counts.sum()) + first]
+def _band_joins(left: np.ndarray, right: np.ndarray, bits: int) -> list[tuple[np.ndarray, ...]]:
+    """Per band of the hashes: each left hash's first match and number of matches among the right hashes
+    sorted by that band, and that order (`right` is sorted once per band, all of `left` looked up at once)."""
+    edges = np.linspace(0, 64, bits + 2).astype(np.uint64)
+    joins = []
+    for low, high in zip(edges[:-1], edges[1:], strict=True):
+        mask = np.uint64((1 << int(high - low)) - 1)
+        right_keys = (right >> low) & mask
+        order = np.argsort(right_keys, kind="stable")
+        ordered, left_keys = right_keys[order], (left >> low) & mask
+        start = np.searchsorted(ordered, left_keys, "left")
+        joins.append((start, np.searchsorted(ordered, left_keys, "right") - start, order))
+    return joins
+
+
+def _matches(start: np.ndarray, count: np.ndarray, order: np.ndarray, offset: int) -> np.ndarray:
+    """(i, j) pairs, as two rows: each left row i (numbered from `offset`) with each of its matches."""
+    first = np.repeat(start - (np.cumsum(count) - count), count)
+    return np.stack(
+        [np.repeat(np.arange(offset, offset + len(count)), count), order[np.arange(count.sum()) + first]]
+    )
 
 
 def close_pairs(left: np.ndarray, right: np.ndarray, bits: int) -> list[tuple[int, int, int]]:
-    """(i, j, distance) for every left[i], right[j] within `bits` of each other.
+    """(i, j, distance) for every left[i], right[j] within `bits` of each other, sorted by i then j.
 
     Multi-index hashing: cut the 64 bits into bits + 1 bands; by pigeonhole, two hashes within `bits` agree
     exactly on at least one band. Joining on each band finds the few candidates, whose full distance is
     then measured: near-linear, where comparing all pairs grows with train x test.
     """
-    edges = np.linspace(0, 64, bits + 2).astype(np.uint64)
-    found = []
-    for begin in range(0, len(left), _BLOCK):  # blocks bound memory when many hashes collide
-        block = left[begin : begin + _BLOCK]
-        candidates = []
-        for low, high in zip(edges[:-1], edges[1:], strict=True):
-            mask = np.uint64((1 << int(high - low)) - 1)
-            candidates.append(np.stack(_band_matches((block >> low) & mask, (right >> low) & mask)))
-        i, j = np.unique(np.concatenate(candidates, axis=1), axis=1)
-        distance = hamming(block[i], right[j])
-        keep = distance <= bits
-        found += zip((i[keep] + begin).tolist(), j[keep].tolist(), distance[keep].tolist(), strict=True)
+    if not len(left) or not len(right):
+        return []
+    joins = _band_joins(left, right, bits)
+    matched = np.cumsum(sum(count for _, count, _ in joins))  # band matches of left[:i + 1]
+    found, begin = [], 0
+    while begin < len(left):  # steps of _MAX_MATCHES matches at most (or one row): memory stays bounded
+        before = int(matched[begin - 1]) if begin else 0
+        end = max(begin + 1, int(np.searchsorted(matched, before + _MAX_MATCHES, "right")))
+        i, j = np.concatenate([_matches(s[begin:end], c[begin:end], o, begin) for s, c, o in joins], axis=1)
+        close = hamming(left[i], right[j]) <= bits
+        i, j = np.divmod(np.unique(i[close] * len(right) + j[close]), len(right))  # once each, by i then j
+        found += zip(i.tolist(), j.tolist(), hamming(left[i], right[j]).tolist(), strict=True)
+        begin = end
     return found
+
+
+def _candidates(release: Release) -> list[tuple[int, int, int]]:
+    """(train row, test row, pHash distance) of the train/test pairs within NEAR_DUPLICATE_BITS, rows being
+    positions in `release.rows`; identical bytes are integrity.duplicate_bytes' finding, not one of these."""
+    if release.look_alike_candidates is None:
+        rows = release.rows
+        hashes, usable = _hashes(rows.phash)
+        is_train = (rows.file_split == layout.TRAIN).to_numpy()
+        train, test = np.flatnonzero(usable & is_train), np.flatnonzero(usable & ~is_train)
+        sha256 = rows.sha256.to_numpy()
+        release.look_alike_candidates = [
+            (int(train[i]), int(test[j]), d)
+            for i, j, d in close_pairs(hashes[train], hashes[test], NEAR_DUPLICATE_BITS)
+            if sha256[train[i]] != sha256[test[j]]
+        ]
+    return release.look_alike_candidates
+
+
+def thumbnail_rows(release: Release) -> set[int]:
+    """The rows whose colour thumbnail the image pass must keep: both sides of every look-alike candidate.
+
+    Found from the rows' columns before the pass starts, so that the workers make the thumbnails from the
+    pixels they decode anyway (no second read of the images). Empty when the search itself fails: the
+    two checks run it again, and report why.
+    """
+    try:
+        pairs = _candidates(release)
+    except Exception:  # noqa: BLE001 - reported by the checks that need the pairs
+        return set()
+    return {row for i, j, _ in pairs for row in (i, j)}
+
+
+def _thumbnail(release: Release, row: int) -> np.ndarray:
+    small = release.images.thumbnail.iloc[row]
+    if small is None:
+        why = release.images.decode_error.iloc[row] or "the image pass was not asked for it"
+        raise ValueError(f"no colour thumbnail of {release.rows.image_id.iloc[row]}: {why}")
+    return small
 
 
 def _cross_split_look_alikes(release: Release) -> list[tuple[str, str, int, float]]:
@@ -183,21 +230,10 @@ def _cross_split_look_alikes(release: Release) -> list[tuple[str, str, int, floa
     paint: the benchmark's hard negatives); the correlation of colour pixels tells the two apart.
     """
     if release.look_alikes is None:
-        rows = release.rows.reset_index(drop=True)
-        hashes, usable = _hashes(rows.phash)
-        train = np.flatnonzero(usable & (rows.file_split == layout.TRAIN).to_numpy())
-        test = np.flatnonzero(usable & (rows.file_split != layout.TRAIN).to_numpy())
-        sha256 = rows.sha256.to_numpy()
-        # identical bytes are integrity.duplicate_bytes' finding; here only different images that look alike
-        candidates = [
-            (train[i], test[j], d)
-            for i, j, d in close_pairs(hashes[train], hashes[test], NEAR_DUPLICATE_BITS)
-            if sha256[train[i]] != sha256[test[j]]
-        ]
-        images = _images(release, rows, {k for i, j, _ in candidates for k in (i, j)})
+        ids = release.rows.image_id
         release.look_alikes = [
-            (rows.image_id[i], rows.image_id[j], d, _thumbnail_correlation(images[i], images[j]))
-            for i, j, d in candidates
+            (ids.iloc[i], ids.iloc[j], d, float((_thumbnail(release, i) * _thumbnail(release, j)).mean()))
+            for i, j, d in _candidates(release)
         ]
     return release.look_alikes
 
@@ -209,7 +245,7 @@ def _listed(pairs: list[tuple[str, str, int, float]]) -> tuple[str, ...]:
     )
 
 
-@check("integrity.near_duplicates", needs=Needs.ROWS)
+@check("integrity.near_duplicates", needs=Needs.IMAGES)
 def no_near_duplicates_across_splits(release: Release) -> list[Finding]:
     """No train image nearly duplicates a test image (pHash within 4 bits and colour pixels alike)."""
     pairs = [p for p in _cross_split_look_alikes(release) if p[3] >= SAME_PICTURE_CORRELATION]
@@ -220,7 +256,7 @@ def no_near_duplicates_across_splits(release: Release) -> list[Finding]:
     )
 
 
-@check("integrity.look_alikes", severity=Severity.WARNING, needs=Needs.ROWS)
+@check("integrity.look_alikes", severity=Severity.WARNING, needs=Needs.IMAGES)
 def few_look_alikes_across_splits(release: Release) -> list[Finding]:
     """Train/test pairs that look alike but are not copies: worth a curator's look (mislabelled tracks)."""
     pairs = [
@@ -229,30 +265,3 @@ def few_look_alikes_across_splits(release: Release) -> list[Finding]:
         if LOOK_ALIKE_CORRELATION <= p[3] < SAME_PICTURE_CORRELATION
     ]
     return [Finding("train and test images that look alike", _listed(pairs), len(pairs))] if pairs else []
-
-
-def _images(release: Release, rows: pd.DataFrame, indices: set[int]) -> dict[int, bytes]:
-    """The JPEG bytes of the given rows, reading only the row groups that hold them."""
-    images: dict[int, bytes] = {}
-    wanted = rows.loc[sorted(indices), ["file", "row"]]
-    for name, group in wanted.groupby("file"):
-        parquet = pq.ParquetFile(release.root / name)
-        sizes = [parquet.metadata.row_group(g).num_rows for g in range(parquet.num_row_groups)]
-        starts = np.cumsum([0, *sizes])
-        row_group = np.searchsorted(starts, group.row.to_numpy(), side="right") - 1
-        for g in np.unique(row_group):
-            in_group = image_bytes(parquet, int(g))
-            for index, row in zip(group.index[row_group == g], group.row[row_group == g], strict=True):
-                images[index] = in_group[int(row - starts[g])]
-    return images
-
-
-def _thumbnail_correlation(first: bytes, second: bytes) -> float:
-    """Correlation of two images' colour thumbnails, each brightness- and contrast-normalised."""
-    thumbnails = []
-    for data in (first, second):
-        with Image.open(io.BytesIO(data)) as image:
-            pixels = np.asarray(image.convert("RGB").resize(_THUMBNAIL, Image.BILINEAR), dtype=np.float32)
-        pixels -= pixels.mean()
-        thumbnails.append(pixels / (pixels.std() + 1e-6))
-    return float((thumbnails[0] * thumbnails[1]).mean())

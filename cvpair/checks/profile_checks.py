@@ -15,16 +15,6 @@ from cvpair.release import layout
 MANIFEST_COLUMNS = ["image_id", "identity", "view", "split"]
 
 
-def _counts(manifest: pd.DataFrame) -> dict[tuple[str, ...], tuple[int, int]]:
-    """(identities, images) overall, per split and per split and view."""
-    counts = {(): (manifest.identity.nunique(), len(manifest))}
-    for keys, group in manifest.groupby(["split", "view"]):
-        counts[tuple(keys)] = (group.identity.nunique(), len(group))
-    for split, group in manifest.groupby("split"):
-        counts[(split,)] = (group.identity.nunique(), len(group))
-    return counts
-
-
 def _expected(release: Release) -> dict[tuple[str, ...], dict[str, int | None]]:
     """The sizes the profile fixes: totals, and optionally `splits: {train: {identities, images,
     views: {aerial: {identities, images}}}}`; null or absent means any."""
@@ -41,7 +31,7 @@ def _expected(release: Release) -> dict[tuple[str, ...], dict[str, int | None]]:
 @check("profile.counts", needs=Needs.PROFILE)
 def counts_match_profile(release: Release) -> list[Finding]:
     """Identities and images in total, per split and per view equal the profile's (where it fixes them)."""
-    actual = _counts(release.manifest)
+    actual = release.counts
     wrong = []
     for key, sizes in _expected(release).items():
         have = dict(zip(("identities", "images"), actual.get(key, (0, 0)), strict=True))
@@ -79,7 +69,7 @@ def _compare_manifest(release: Release, path, name: str) -> list[Finding]:
     written = pd.DataFrame(lines[1:], columns=MANIFEST_COLUMNS)
     implied = release.manifest
     findings = []
-    written_ids, implied_ids = set(written.image_id), set(implied.image_id)
+    written_ids, implied_ids = set(written.image_id.tolist()), set(implied.image_id.tolist())  # tolist: 10x
     if extra := sorted(written_ids - implied_ids):
         findings.append(Finding(f"{name} lists images that are not in the data", tuple(extra)))
     if missing := sorted(implied_ids - written_ids):

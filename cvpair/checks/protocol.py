@@ -14,7 +14,7 @@ def train_test_disjoint(release: Release) -> list[Finding]:
     """No identity has images in both train and test."""
     rows = release.rows
     is_train = rows.file_split == layout.TRAIN
-    shared = sorted(set(rows.identity[is_train]) & set(rows.identity[~is_train]))
+    shared = sorted(set(rows.identity[is_train].tolist()) & set(rows.identity[~is_train].tolist()))
     if not shared:
         return []
     examples = rows[rows.identity.isin(shared[:3]) & ~is_train].image_id
@@ -30,8 +30,8 @@ def test_identities_have_both_views(release: Release) -> list[Finding]:
     test = release.rows[release.rows.file_split != layout.TRAIN]
     findings = []
     for view in VIEWS:
-        seen = set(test.identity[test["view"] == VIEWS.index(view)])
-        lacking = sorted(set(test.identity) - seen)
+        seen = set(test.identity[test["view"] == VIEWS.index(view)].tolist())
+        lacking = sorted(set(test.identity.tolist()) - seen)
         if lacking:
             findings.append(
                 Finding(f"test identities without a {view} image", tuple(str(i) for i in lacking))
@@ -43,7 +43,7 @@ def _unmatched_queries(release: Release, protocol: str) -> list[Finding]:
     mapping = layout.PROTOCOLS[protocol]
     rows = release.rows
     query = rows[rows.file_split == mapping["query"]]
-    gallery_identities = set(rows.identity[rows.file_split == mapping["gallery"]])
+    gallery_identities = set(rows.identity[rows.file_split == mapping["gallery"]].tolist())
     lonely = query[~query.identity.isin(gallery_identities)]
     if not len(lonely):
         return []

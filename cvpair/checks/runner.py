@@ -1,4 +1,8 @@
-"""`validate_release`: open a release read-only, run the image pass once, then every registered check."""
+"""`validate_release`: open a release read-only, run the image pass once, then every registered check.
+
+Only what the image workers import anyway is imported up front: the checks and the release reader (pandas,
+`datasets`: about half a second) are imported once the workers are starting, so the two overlap.
+"""
 
 from __future__ import annotations
 
@@ -6,15 +10,18 @@ import json
 import time
 from importlib.resources import files
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pyarrow as pa
 
 from cvpair.checks.registry import Check, Needs, all_checks
-from cvpair.checks.release import Release, load_rows, open_release
 from cvpair.checks.report import CheckResult, Finding, Report, Status
-from cvpair.checks.scan import DEFAULT_PHASH_SAMPLE, default_workers, scanning
+from cvpair.checks.scan import DEFAULT_PHASH_SAMPLE, ImagePass, default_workers, scanning
 from cvpair.errors import CvpairError
 from cvpair.profiles import load_profile
+
+if TYPE_CHECKING:
+    from cvpair.checks.release import Release
 
 
 def _attach_profile(release: Release, name: str | None) -> None:
@@ -60,6 +67,27 @@ def run_check(check: Check, release: Release) -> CheckResult:
     return CheckResult(check.name, check.severity, status, findings, note=check.doc.splitlines()[0])
 
 
+def _open(path: Path, profile: str | None, image_pass: ImagePass) -> Release:
+    """Open the release, read its rows and start the image pass on its files (when the rows read)."""
+    from cvpair.checks.integrity import thumbnail_rows
+    from cvpair.checks.release import load_rows, open_release
+
+    release = open_release(path)
+    _attach_profile(release, profile)
+    load_rows(release)
+    if release.rows is not None:
+        image_pass.start(release.files, thumbnail_rows(release))
+    return release
+
+
+def _collect(image_pass: ImagePass, release: Release) -> None:
+    """Wait for the image pass and keep its facts, or say in `images_problem` why there are none."""
+    try:
+        release.images = image_pass.facts()
+    except (OSError, pa.ArrowException) as error:
+        release.images_problem = f"the images could not be read: {error}"
+
+
 def validate_release(
     path: Path | str = "cvpair-release",
     profile: str | None = None,
@@ -73,20 +101,14 @@ def validate_release(
     Raises `InputError` when `path` is not a release at all.
     """
     started = time.perf_counter()
-    release = open_release(Path(path))
-    _attach_profile(release, profile)
-    checks = all_checks()
-    results: dict[str, CheckResult] = {}
-    readable = all(f.conforms for f in release.files)
-    with scanning(release.files if readable else [], workers or default_workers(), phash_sample) as images:
-        # the workers decode images while this process reads the rows and runs the checks without images
-        load_rows(release)
-        results.update((c.name, run_check(c, release)) for c in checks if c.needs is not Needs.IMAGES)
+    with scanning(workers or default_workers(), phash_sample) as image_pass:
+        # the workers start up (a new interpreter each) while this process reads the rows and finds which
+        # thumbnails to ask for; then they decode while it runs every check that needs no image
+        release = _open(Path(path), profile, image_pass)
+        checks = all_checks()
+        results = {c.name: run_check(c, release) for c in checks if c.needs is not Needs.IMAGES}
         if release.rows is not None:
-            try:
-                release.images = images()
-            except (OSError, pa.ArrowException) as error:
-                release.images_problem = f"the images could not be read: {error}"
+            _collect(image_pass, release)
     results.update((c.name, run_check(c, release)) for c in checks if c.needs is Needs.IMAGES)
     report = Report(str(path), release.profile.name if release.profile else None)
     report.results = [results[c.name] for c in checks]

@@ -27,6 +27,7 @@ from PIL import Image
 from cvpair.build import cache as shard_cache
 from cvpair.build.pipeline import build_release
 from cvpair.build.shard import ShardParams, ShardTask, run_shard
+from cvpair.build.stash import Stash, load_checked
 from cvpair.campaign import check_campaign, load_campaign, read_annotation
 from cvpair.cli import main
 from cvpair.errors import CvpairError, InputError
@@ -157,6 +158,39 @@ def test_two_builds_from_the_same_inputs_and_seed_are_byte_identical(mini_campai
     first = build_release(mini_campaign, tmp_path / "a", work_dir=tmp_path / "work-a").release
     second = build_release(mini_campaign, tmp_path / "b", work_dir=tmp_path / "work-b").release
     assert _data_files(first) == _data_files(second)
+
+
+def test_the_main_process_keeps_checked_clips_without_boxes_and_their_shards_are_the_same(
+    mini_campaign, tmp_path
+):
+    campaign = load_campaign(mini_campaign)
+    full = check_campaign(campaign)
+    stash = Stash(tmp_path / "stash")
+    summaries = check_campaign(campaign, map_clips=stash.checking(map))
+    assert all(not track.boxes for clip in summaries.clips for track in clip.annotation.tracks)
+    assert [[t.track_id for t in c.annotation.tracks] for c in summaries.clips] == [
+        [t.track_id for t in c.annotation.tracks] for c in full.clips
+    ]
+    for whole, small in zip(full.clips, summaries.clips, strict=True):
+        assert load_checked(stash.paths[small.clip.clip_id]) == whole
+        from_stash = run_shard(
+            ShardTask(small, ShardParams(), tmp_path / "a", stash.paths[small.clip.clip_id])
+        )
+        direct = run_shard(ShardTask(whole, ShardParams(), tmp_path / "b"))
+        assert from_stash.summary == direct.summary and from_stash.summary.rows > 0
+    stash.remove()
+    assert not any((tmp_path / "stash").iterdir())
+
+
+def test_a_build_leaves_no_stashed_clips_and_removes_those_of_a_killed_build(mini_campaign, tmp_path):
+    work = tmp_path / "work"
+    (work / "shards").mkdir(parents=True)
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    leftover = work / "shards" / f"clip.checked.tmp-{dead.pid}"
+    leftover.write_bytes(b"from a killed build")
+    build_release(mini_campaign, tmp_path / "release", work_dir=work, workers=2)
+    assert sorted(p.suffix for p in (work / "shards").iterdir()) == [".json"] * 2 + [".parquet"] * 2
 
 
 def test_a_shard_is_reused_until_an_input_file_changes_even_with_the_same_size_and_mtime(

@@ -21,9 +21,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from cvpair.schema import arrow_schema
+from cvpair.schema import row_schema
 
 BATCH_ROWS = 64  # rows buffered before a write: bounds a worker's memory whatever the clip's length
+SHARD_COMPRESSION = "none"  # the bytes are JPEG: compressing them again only costs time, twice
 
 
 def content_key(parts: object) -> str:
@@ -82,7 +83,7 @@ class ShardStore:
 
     def rows(self, key: str, image_ids: Iterable[str]) -> pa.Table:
         """The full rows of a shard whose image_id is in `image_ids`, sorted by image_id."""
-        table = pq.read_table(self.parquet(key), schema=arrow_schema())
+        table = pq.read_table(self.parquet(key), schema=row_schema())
         table = table.filter(pc.is_in(table["image_id"], value_set=pa.array(sorted(image_ids), pa.string())))
         return table.sort_by("image_id")
 
@@ -124,8 +125,8 @@ class ShardWriter:
         if not self._pending:
             return
         if self._writer is None:
-            self._writer = pq.ParquetWriter(self._temporary, arrow_schema(), compression="snappy")
-        self._writer.write_table(pa.Table.from_pylist(self._pending, schema=arrow_schema()))
+            self._writer = pq.ParquetWriter(self._temporary, row_schema(), compression=SHARD_COMPRESSION)
+        self._writer.write_table(pa.Table.from_pylist(self._pending, schema=row_schema()))
         self.rows += len(self._pending)
         self._pending = []
 
@@ -133,13 +134,13 @@ class ShardWriter:
         """Finish the shard, leaving out rows of `drop_frames`; returns the summary as stored."""
         self._flush()
         if self._writer is None:  # no rows: the shard is an empty file with the schema
-            self._writer = pq.ParquetWriter(self._temporary, arrow_schema(), compression="snappy")
+            self._writer = pq.ParquetWriter(self._temporary, row_schema(), compression=SHARD_COMPRESSION)
         self._writer.close()
         self._writer = None
         if drop_frames:
-            table = pq.read_table(self._temporary, schema=arrow_schema())
+            table = pq.read_table(self._temporary, schema=row_schema())
             keep = pc.invert(pc.is_in(table["frame"], value_set=pa.array(sorted(drop_frames), pa.int32())))
-            pq.write_table(table.filter(keep), self._temporary, compression="snappy")
+            pq.write_table(table.filter(keep), self._temporary, compression=SHARD_COMPRESSION)
         rows = pq.ParquetFile(self._temporary).metadata.num_rows
         stored = ShardSummary(**{**asdict(summary), "rows": rows})
         summary_path = self.store.summary_path(self.key)

@@ -24,6 +24,7 @@ from cvpair.build.executor import Executor, LocalExecutor, map_ordered
 from cvpair.build.report import Progress, build_report
 from cvpair.build.sample import cache_root, sample_campaign
 from cvpair.build.shard import ShardParams, ShardResult, ShardTask, run_shard, shard_inputs
+from cvpair.build.stash import Stash
 from cvpair.campaign import CheckedCampaign, check_campaign, load_campaign, read_corrections
 from cvpair.errors import CvpairError, InputError
 from cvpair.profiles import Profile, load_profile
@@ -98,12 +99,14 @@ def build_release(
     bars = Progress(progress)
     local = LocalExecutor(workers) if executor is None else None
     executor = executor or local
+    stash = Stash(store.folder)
     try:
         bars.stage("check inputs")
-        checked = check_campaign(load_campaign(root), map_clips=partial(map_ordered, executor))
+        checking = stash.checking(partial(map_ordered, executor))
+        checked = check_campaign(load_campaign(root), map_clips=checking)
         corrections = read_corrections(root / CORRECTIONS) if (root / CORRECTIONS).is_file() else []
         bars.stage("crops per video")
-        shards = _run_shards(checked, settings.shard, store, executor, bars)
+        shards = _run_shards(checked, stash, settings.shard, store, executor, bars)
         bars.stage("curate")
         meta = _shard_metadata(store, shards)
         manifest = splitting.committed_manifest(chosen.name)
@@ -125,6 +128,7 @@ def build_release(
         write_release(out, streams, provenance=provenance, report=report, overwrite=out.exists())
     finally:
         bars.close()
+        stash.remove()
         if local is not None:
             local.close()
     reused = sum(s.reused for s in shards)
@@ -142,12 +146,17 @@ def _check_output(out: Path, campaign: Path | None, overwrite: bool) -> None:
 
 
 def _run_shards(
-    checked: CheckedCampaign, params: ShardParams, store: ShardStore, executor: Executor, bars: Progress
+    checked: CheckedCampaign,
+    stash: Stash,
+    params: ShardParams,
+    store: ShardStore,
+    executor: Executor,
+    bars: Progress,
 ) -> list[ShardResult]:
     """Every clip's shard, built or found in the cache; all failures are reported together."""
     store.folder.mkdir(parents=True, exist_ok=True)
     store.remove_stale_temporaries()
-    tasks = [ShardTask(clip, params, store.root) for clip in checked.clips]
+    tasks = [ShardTask(clip, params, store.root, stash.paths[clip.clip.clip_id]) for clip in checked.clips]
     results, problems, failures = [], [], []
     videos = bars.start_videos(len(tasks))
     for outcome in executor.run(run_shard, tasks):

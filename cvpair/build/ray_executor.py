@@ -45,8 +45,11 @@ class RayExecutor:
                 {"num_cpus": self.num_cpus, "_node_ip_address": "127.0.0.1"} if self.address is None else {}
             )
             ray.init(address=self.address, include_dashboard=False, log_to_driver=False, **local)
-        remote = ray.remote(max_retries=0, retry_exceptions=False)(fn)
-        running = {remote.remote(task): (task, 1) for task in tasks}
+        # named after `fn`, as Ray names a task (and its worker's process title, "ray::NAME")
+        name = getattr(fn, "__name__", type(fn).__name__)
+        remote = ray.remote(max_retries=0, retry_exceptions=False)(_call).options(name=name)
+        function = ray.put(fn)  # any picklable callable, sent to the object store once
+        running = {remote.remote(function, task): (task, 1) for task in tasks}
         while running:
             done, _ = ray.wait(list(running), num_returns=1)
             ref = done[0]
@@ -56,10 +59,15 @@ class RayExecutor:
             except Exception as failure:  # a task's exception, or its worker's death
                 error = _cause(failure)
                 if is_retryable(error) and attempt <= self.retries:
-                    running[remote.remote(task)] = (task, attempt + 1)
+                    running[remote.remote(function, task)] = (task, attempt + 1)
                     continue
                 outcome = Outcome(task, None, error, attempt)
             yield outcome
+
+
+def _call(fn: Callable[[T], R], task: T) -> R:
+    """`fn(task)`: Ray makes remote functions of functions only, and `fn` may be a callable object."""
+    return fn(task)
 
 
 def _cause(failure: BaseException) -> BaseException:

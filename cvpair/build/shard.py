@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import cv2
@@ -17,6 +17,7 @@ import cv2
 from cvpair.build import phash, quality, sampling
 from cvpair.build.cache import ShardStore, ShardSummary, content_key
 from cvpair.build.decode import DecodedFrame, VideoReader
+from cvpair.build.stash import load_checked
 from cvpair.campaign import CheckedClip
 from cvpair.errors import InputError, Problem
 from cvpair.release.provenance import sha256_of_file, toolkit_version
@@ -39,9 +40,10 @@ class ShardParams:
 class ShardTask:
     """A clip to turn into crops, with the parameters and the cache to use."""
 
-    clip: CheckedClip
+    clip: CheckedClip  # the clip, or its summary when `stash` holds the checked clip (see `stash`)
     params: ShardParams
     cache: Path
+    stash: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -78,6 +80,8 @@ def shard_key(clip: CheckedClip, digests: dict[str, str], params: ShardParams) -
 
 def run_shard(task: ShardTask) -> ShardResult:
     """The shard of `task.clip`, from the cache if it is there, else built and cached."""
+    if task.stash is not None:
+        task = replace(task, clip=load_checked(task.stash), stash=None)
     store = ShardStore(task.cache)
     digests = {role: sha256_of_file(path) for role, path in shard_inputs(task.clip).items()}
     key = shard_key(task.clip, digests, task.params)

@@ -21,6 +21,7 @@ from cvpair.campaign.telemetry import read_telemetry
 from cvpair.campaign.track_checks import MAX_OUTSIDE_FRACTION, check_tracks
 from cvpair.campaign.video import probe_video
 from cvpair.errors import InputError, Problem
+from cvpair.schema import VIEWS
 
 VIDEO_SUFFIXES = (".mp4", ".mov", ".mkv", ".avi")
 _CLIP_ID = re.compile(r"[A-Za-z0-9_-]+")
@@ -110,8 +111,6 @@ def check_campaign(
 
 
 def _check_manifest(campaign: Campaign, findings: ClipFindings) -> None:
-    from cvpair.schema import VIEWS  # here, not at the top: cvpair.schema loads `datasets` (~0.7 s)
-
     manifest = campaign.root / MANIFEST
     if not campaign.clips:
         findings.errors.append(Problem(manifest, "the campaign has no clips"))

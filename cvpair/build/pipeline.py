@@ -108,7 +108,7 @@ def build_release(
         bars.stage("crops per video")
         shards = _run_shards(checked, stash, settings.shard, store, executor, bars)
         bars.stage("curate")
-        meta = _shard_metadata(store, shards)
+        meta = _shard_metadata(shards)
         manifest = splitting.committed_manifest(chosen.name)
         assignment = splitting.read_manifest(manifest) if manifest else None
         curation = curate(meta, settings.curate, _targets(chosen, assignment), seed, corrections)
@@ -156,7 +156,10 @@ def _run_shards(
     """Every clip's shard, built or found in the cache; all failures are reported together."""
     store.folder.mkdir(parents=True, exist_ok=True)
     store.remove_stale_temporaries()
-    tasks = [ShardTask(clip, params, store.root, stash.paths[clip.clip.clip_id]) for clip in checked.clips]
+    tasks = [
+        ShardTask(clip, params, store.root, stash.paths[clip.clip.clip_id], tuple(META_COLUMNS))
+        for clip in checked.clips
+    ]
     results, problems, failures = [], [], []
     videos = bars.start_videos(len(tasks))
     for outcome in executor.run(run_shard, tasks):
@@ -178,12 +181,10 @@ def _run_shards(
     return sorted(results, key=lambda r: r.summary.clip + "/")  # the order of their image_ids
 
 
-def _shard_metadata(store: ShardStore, shards: list[ShardResult]) -> pd.DataFrame:
-    """The curation columns of every crop, with the key of the shard that holds it."""
+def _shard_metadata(shards: list[ShardResult]) -> pd.DataFrame:
+    """The curation columns of every crop (sent back with each shard), with the key of the shard."""
     tables = [
-        store.columns(s.summary.key, META_COLUMNS).append_column(
-            "shard", pa.array([s.summary.key] * s.summary.rows, pa.string())
-        )
+        s.columns.append_column("shard", pa.array([s.summary.key] * s.summary.rows, pa.string()))
         for s in shards
         if s.summary.rows
     ]

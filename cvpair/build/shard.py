@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import cv2
+import pyarrow as pa
 
 from cvpair.build import phash, quality, sampling
 from cvpair.build.cache import ShardStore, ShardSummary, content_key
@@ -44,12 +45,14 @@ class ShardTask:
     params: ShardParams
     cache: Path
     stash: Path | None = None
+    columns: tuple[str, ...] = ()  # of the shard's rows, to send back: what the build reads next
 
 
 @dataclass(frozen=True)
 class ShardResult:
     summary: ShardSummary
     reused: bool  # found complete in the cache
+    columns: pa.Table | None = None  # `ShardTask.columns`, read by the worker (in parallel, from its cache)
 
 
 def shard_inputs(clip: CheckedClip) -> dict[str, Path]:
@@ -86,9 +89,11 @@ def run_shard(task: ShardTask) -> ShardResult:
     digests = {role: sha256_of_file(path) for role, path in shard_inputs(task.clip).items()}
     key = shard_key(task.clip, digests, task.params)
     summary = store.load(key)
-    if summary is not None:
-        return ShardResult(summary, reused=True)
-    return ShardResult(_build(task, store, key, digests), reused=False)
+    reused = summary is not None
+    if summary is None:
+        summary = _build(task, store, key, digests)
+    columns = store.columns(key, list(task.columns)) if task.columns else None
+    return ShardResult(summary, reused, columns)
 
 
 class _CropMaker:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pytest
 
@@ -37,3 +38,14 @@ def test_a_track_left_at_the_default_identity_is_refused(tmp_path):
 
     with pytest.raises(InputError, match="not set"):
         check_campaign(load_campaign(root))
+
+
+def test_the_synthetic_campaigns_declare_the_same_identity_attribute(demo_campaign):
+    """A task the generator writes imports into CVAT with the label schema annotators get."""
+    attribute = _identity_attribute()
+    xml = ElementTree.parse(next((demo_campaign / "annotations").glob("*.xml")))
+    [declared] = xml.findall("meta/task/labels/label/attributes/attribute")
+    assert declared.findtext("name") == "identity"
+    assert declared.findtext("default_value") == attribute["default_value"]
+    assert declared.findtext("values").split("\n") == attribute["values"]
+    assert declared.findtext("input_type") == attribute["input_type"]

@@ -107,8 +107,9 @@ def cvat_xml(task: TaskInfo, tracks: list[Track]) -> bytes:
     attribute = _sub(_sub(label, "attributes"), "attribute")
     for tag, text in (("name", "identity"), ("mutable", "False"), ("input_type", "number")):
         _sub(attribute, tag, text)
-    _sub(attribute, "default_value", "0")
-    _sub(attribute, "values", "0\n100000\n1")
+    # as annotation/cvat_labels.json: a default no vehicle has, so a track left at it is refused
+    _sub(attribute, "default_value", "-1")
+    _sub(attribute, "values", "-1\n1000000\n1")
     size = _sub(node, "original_size")
     _sub(size, "width", str(task.width))
     _sub(size, "height", str(task.height))

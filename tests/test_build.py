@@ -165,7 +165,7 @@ def test_the_main_process_keeps_checked_clips_without_boxes_and_their_shards_are
 ):
     campaign = load_campaign(mini_campaign)
     full = check_campaign(campaign)
-    stash = Stash(tmp_path / "stash")
+    stash = Stash(shard_cache.ShardStore(tmp_path / "work"))
     summaries = check_campaign(campaign, map_clips=stash.checking(map))
     assert all(not track.boxes for clip in summaries.clips for track in clip.annotation.tracks)
     assert [[t.track_id for t in c.annotation.tracks] for c in summaries.clips] == [
@@ -179,7 +179,7 @@ def test_the_main_process_keeps_checked_clips_without_boxes_and_their_shards_are
         direct = run_shard(ShardTask(whole, ShardParams(), tmp_path / "b"))
         assert from_stash.summary == direct.summary and from_stash.summary.rows > 0
     stash.remove()
-    assert not any((tmp_path / "stash").iterdir())
+    assert not any((tmp_path / "work" / "shards").iterdir())
 
 
 def test_a_build_leaves_no_stashed_clips_and_removes_those_of_a_killed_build(mini_campaign, tmp_path):

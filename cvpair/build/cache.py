@@ -24,6 +24,7 @@ import pyarrow.parquet as pq
 from cvpair.schema import row_schema
 
 BATCH_ROWS = 64  # rows buffered before a write: bounds a worker's memory whatever the clip's length
+_TEMPORARY = ".tmp-"  # + the writing process's id: a file still being written, or left by a killed build
 SHARD_COMPRESSION = "none"  # the bytes are JPEG: compressing them again only costs time, twice
 
 
@@ -87,10 +88,15 @@ class ShardStore:
         table = table.filter(pc.is_in(table["image_id"], value_set=pa.array(sorted(image_ids), pa.string())))
         return table.sort_by("image_id")
 
+    def temporary(self, name: str, owner: int | None = None) -> Path:
+        """A temporary file `name` of process `owner` (default: this one), which `remove_stale_temporaries`
+        deletes once that process is gone."""
+        return self.folder / f"{name}{_TEMPORARY}{owner or os.getpid()}"
+
     def remove_stale_temporaries(self) -> None:
         """Delete temporary files whose writing process is gone (a killed build)."""
-        for path in self.folder.glob("*.tmp-*"):
-            pid = path.name.rsplit(".tmp-", 1)[1]
+        for path in self.folder.glob(f"*{_TEMPORARY}*"):
+            pid = path.name.rsplit(_TEMPORARY, 1)[1]
             if pid.isdigit() and not _alive(int(pid)):
                 path.unlink(missing_ok=True)
 
@@ -110,8 +116,7 @@ class ShardWriter:
 
     def __init__(self, store: ShardStore, key: str) -> None:
         self.store, self.key = store, key
-        suffix = f".tmp-{os.getpid()}"
-        self._temporary = store.parquet(key).with_name(store.parquet(key).name + suffix)
+        self._temporary = store.temporary(store.parquet(key).name)
         self._pending: list[dict] = []
         self._writer: pq.ParquetWriter | None = None
         self.rows = 0
@@ -144,7 +149,7 @@ class ShardWriter:
         rows = pq.ParquetFile(self._temporary).metadata.num_rows
         stored = ShardSummary(**{**asdict(summary), "rows": rows})
         summary_path = self.store.summary_path(self.key)
-        temporary_summary = summary_path.with_name(summary_path.name + self._temporary.suffix)
+        temporary_summary = self.store.temporary(summary_path.name)
         temporary_summary.write_text(json.dumps(asdict(stored), indent=1, sort_keys=True))
         os.replace(temporary_summary, summary_path)
         os.replace(self._temporary, self.store.parquet(self.key))

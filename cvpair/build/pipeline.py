@@ -99,7 +99,7 @@ def build_release(
     bars = Progress(progress)
     local = LocalExecutor(workers) if executor is None else None
     executor = executor or local
-    stash = Stash(store.folder)
+    stash = Stash(store)
     try:
         bars.stage("check inputs")
         checking = stash.checking(partial(map_ordered, executor))

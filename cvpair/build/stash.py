@@ -2,7 +2,7 @@
 
 Boxes are most of what checking a campaign produces (half a million for `cvpair-v1.0`, ~170 MB as
 Python objects) and they grow with the campaign's length. So the worker that checks a clip writes the
-checked clip to a temporary file beside the shards and hands back a summary without boxes or telemetry
+checked clip to a temporary file of the shard store and hands back a summary without boxes or telemetry
 (enough for the checks across clips, the report and provenance); the worker that builds the clip's shard
 reads the file. The files are named after the build's process, removed when it ends, and by the next
 build if it was killed.
@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import os
 import pickle
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from cvpair.campaign.checks import CheckedClip, ClipCheck, ClipChecked, ClipFindings
+from cvpair.build.cache import ShardStore
+from cvpair.campaign.checks import CheckedClip, ClipCheck, ClipChecked, ClipFindings, MapClips
 
 
 def load_checked(path: Path) -> CheckedClip:
@@ -35,16 +36,16 @@ class _CheckAndStash:
     """Runs in a worker: check one clip, write the checked clip to the stash, return its summary."""
 
     check: Callable[[ClipCheck], ClipChecked]
-    folder: Path
+    store: ShardStore
     owner: int
 
     def __call__(self, task: ClipCheck) -> tuple[CheckedClip | None, ClipFindings, Path | None]:
         checked, findings = self.check(task)
         if checked is None:
             return None, findings, None
-        self.folder.mkdir(parents=True, exist_ok=True)
-        path = self.folder / f"{checked.clip.clip_id}.checked.tmp-{self.owner}"
-        staging = self.folder / f"{checked.clip.clip_id}.checked-partial.tmp-{self.owner}"
+        self.store.folder.mkdir(parents=True, exist_ok=True)
+        path = self.store.temporary(f"{checked.clip.clip_id}.checked", self.owner)
+        staging = self.store.temporary(f"{checked.clip.clip_id}.checked-partial", self.owner)
         staging.write_bytes(pickle.dumps(checked, protocol=pickle.HIGHEST_PROTOCOL))
         os.replace(staging, path)
         return summary(checked), findings, path
@@ -54,18 +55,16 @@ class _CheckAndStash:
 class Stash:
     """The stashed checked clips of one build, by clip id."""
 
-    folder: Path
+    store: ShardStore
     owner: int = field(default_factory=os.getpid)
     paths: dict[str, Path] = field(default_factory=dict)
 
-    def checking(
-        self, map_tasks: Callable[[Callable, Sequence[ClipCheck]], Iterable[tuple]]
-    ) -> Callable[[Callable[[ClipCheck], ClipChecked], Sequence[ClipCheck]], Iterator[ClipChecked]]:
+    def checking(self, map_tasks: Callable[[Callable, Sequence[ClipCheck]], Iterable[tuple]]) -> MapClips:
         """A `map_clips` for `check_campaign`: each check runs through `map_tasks` and stashes its clip."""
 
         def map_clips(check: Callable[[ClipCheck], ClipChecked], tasks: Sequence[ClipCheck]):
-            for clip, findings, path in map_tasks(_CheckAndStash(check, self.folder, self.owner), tasks):
-                if clip is not None and path is not None:
+            for clip, findings, path in map_tasks(_CheckAndStash(check, self.store, self.owner), tasks):
+                if path is not None:
                     self.paths[clip.clip.clip_id] = path
                 yield clip, findings
 

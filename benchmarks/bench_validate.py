@@ -74,6 +74,7 @@ def _row(rng: np.random.Generator, identity: int, view: str, index: int) -> dict
         "bbox_y": 10.0,
         "bbox_w": float(width),
         "bbox_h": float(height),
+        "bbox_angle": 0.0,
         "frame_width": 1920,
         "frame_height": 1080,
         "crop_width": width,

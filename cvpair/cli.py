@@ -247,14 +247,20 @@ def validate(release: Path, profile: str | None, as_json: bool, workers: int | N
               help="Campaign size: demo (24 identities) or cvpair-v1.0 (894 identities).")  # fmt: skip
 @click.option("--seed", type=int, default=0, show_default=True, help="Same seed, same campaign.")
 @click.option("--workers", type=click.IntRange(min=1), help="Rendering processes [default: one per CPU].")
-def synth(out: Path, profile: str, seed: int, workers: int | None) -> None:
+@click.option("--annotations", default="cvat", show_default=True,
+              type=click.Choice(["cvat", "fiftyone", "cvat-project", "labels", "mot", "rotated"]),
+              help="How annotations are written: as CVAT exports a task, as FiftyOne re-saves it, one CVAT "
+                   "project export, other labels, CVAT's MOT 1.1 export, rotated boxes.")  # fmt: skip
+def synth(out: Path, profile: str, seed: int, workers: int | None, annotations: str) -> None:
     """Generate a synthetic capture campaign (drone and street clips, CVAT XML, DJI SRT) in OUT."""
     import time
 
     from cvpair.synth import generate_campaign, get_profile
+    from cvpair.synth.variants import rewrite_annotations
 
     started = time.perf_counter()
     generate_campaign(out, profile=profile, seed=seed, workers=workers)
+    rewrite_annotations(out, annotations)
     clips = len((out / "manifest.csv").read_text().splitlines()) - 1
     identities = get_profile(profile).identities
     seconds = time.perf_counter() - started

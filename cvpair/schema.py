@@ -61,6 +61,13 @@ FIELDS: tuple[Field, ...] = (
     Field("bbox_y", "float32", False, "Box top edge in the source frame, pixels."),
     Field("bbox_w", "float32", False, "Box width in the source frame, pixels."),
     Field("bbox_h", "float32", False, "Box height in the source frame, pixels."),
+    Field(
+        "bbox_angle",
+        "float32",
+        True,
+        "Box rotation, degrees clockwise about its centre (CVAT's `rotation`): the crop is the box turned "
+        "upright; 0 for an upright box, null where the source has no box.",
+    ),
     Field("frame_width", "int32", False, "Width of the source frame, pixels."),
     Field("frame_height", "int32", False, "Height of the source frame, pixels."),
     Field("crop_width", "int32", False, "Width of the stored crop, pixels."),

@@ -55,6 +55,7 @@ def crop_row(identity: int, view: str, index: int) -> dict:
         "bbox_y": 80.0,
         "bbox_w": float(pixels.shape[1]),
         "bbox_h": float(pixels.shape[0]),
+        "bbox_angle": 0.0,
         "frame_width": 1280,
         "frame_height": 720,
         "crop_width": pixels.shape[1],

@@ -15,6 +15,7 @@ from pathlib import Path
 import cv2
 import pyarrow as pa
 
+from cvpair.build import crop as cropping
 from cvpair.build import phash, quality, sampling
 from cvpair.build.cache import ShardStore, ShardSummary, content_key
 from cvpair.build.decode import DecodedFrame, VideoReader
@@ -66,7 +67,11 @@ def shard_inputs(clip: CheckedClip) -> dict[str, Path]:
 def shard_key(clip: CheckedClip, digests: dict[str, str], params: ShardParams) -> str:
     """The content address of a clip's shard."""
     tracks = [
-        [t.track_id, t.identity, [[b.frame, b.x, b.y, b.w, b.h, b.outside, b.occluded] for b in t.boxes]]
+        [
+            t.track_id,
+            t.identity,
+            [[b.frame, b.x, b.y, b.w, b.h, b.outside, b.occluded, b.angle] for b in t.boxes],
+        ]
         for t in clip.annotation.tracks
     ]
     return content_key(
@@ -108,8 +113,7 @@ class _CropMaker:
 
     def row(self, frame: DecodedFrame, candidate: sampling.Candidate) -> dict | None:
         box, height, width = candidate.box, *frame.image.shape[:2]
-        x0, y0, x1, y1 = quality.crop_window(box, width, height, self.params.quality.margin)
-        crop = frame.image[y0:y1, x0:x1]
+        crop = cropping.cut(frame.image, box, self.params.quality.margin)
         grey = cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY)
         sharpness = quality.sharpness(grey)
         if sharpness < self.params.quality.min_sharpness:
@@ -139,10 +143,11 @@ class _CropMaker:
             "bbox_y": box.y,
             "bbox_w": box.w,
             "bbox_h": box.h,
+            "bbox_angle": box.angle,
             "frame_width": width,
             "frame_height": height,
-            "crop_width": x1 - x0,
-            "crop_height": y1 - y0,
+            "crop_width": crop.shape[1],
+            "crop_height": crop.shape[0],
             "altitude_m": altitude,
             "sharpness": sharpness,
             "sha256": hashlib.sha256(jpeg).hexdigest(),

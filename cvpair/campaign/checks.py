@@ -78,6 +78,7 @@ class ClipCheck:
     clip: Clip
     links: dict[int, int]
     max_outside: float = MAX_OUTSIDE_FRACTION
+    vehicle_labels: frozenset[str] | None = None  # None: the default label map
 
 
 ClipChecked = tuple[CheckedClip | None, ClipFindings]
@@ -97,7 +98,10 @@ def check_campaign(
     links: dict[str, dict[int, int]] = {}
     for (clip_id, track), identity in campaign.identity_links.items():
         links.setdefault(clip_id, {})[track] = identity
-    tasks = [ClipCheck(clip, links.get(clip.clip_id, {}), max_outside) for clip in campaign.clips]
+    tasks = [
+        ClipCheck(clip, links.get(clip.clip_id, {}), max_outside, campaign.vehicle_labels)
+        for clip in campaign.clips
+    ]
     checked = []
     for clip_result, clip_findings in map_clips(check_clip, tasks):
         findings.errors += clip_findings.errors
@@ -154,11 +158,11 @@ def check_clip(task: ClipCheck) -> ClipChecked:
     """The checked clip (None if anything is wrong with it) and what was found."""
     clip, findings = task.clip, ClipFindings()
     video = _read(clip, clip.video, probe_video, findings)
-    annotation = _read(clip, clip.annotation, read_annotation, findings)
+    annotation = _read(clip, clip.annotation, lambda _: read_annotation(clip.annotation_source), findings)
     telemetry = _read(clip, clip.telemetry, read_telemetry, findings) if clip.telemetry else None
     if video is None or annotation is None or (clip.telemetry and telemetry is None):
         return None, findings
-    tracks = check_tracks(annotation, video, task.links, task.max_outside)
+    tracks = check_tracks(annotation, video, task.links, task.max_outside, task.vehicle_labels)
     findings.errors += tracks.errors
     findings.warnings += tracks.warnings
     if telemetry is not None and clip.view == "aerial":
@@ -170,7 +174,7 @@ def check_clip(task: ClipCheck) -> ClipChecked:
 
 def _read(clip: Clip, path: Path, reader: Callable[[Path], T], findings: ClipFindings) -> T | None:
     """reader(path), or None with the problem recorded (a missing file names the manifest line)."""
-    if not path.is_file():
+    if not path.exists():  # a MOTChallenge sequence folder can stand for its annotation file
         findings.errors.append(
             Problem(path, f"not found (clip {clip.clip_id}, manifest.csv line {clip.manifest_line})")
         )

@@ -1,4 +1,4 @@
-"""Reads a campaign folder's manifest.csv (one row per clip) and optional identities.csv.
+"""Reads a campaign folder's manifest.csv (one row per clip), optional identities.csv and label map.
 
 Problems a row can have are collected on the Campaign so that check_campaign reports them together with
 everything else; only a manifest that cannot be read at all (missing, or missing columns) raises here.
@@ -11,13 +11,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from cvpair.campaign.fields import to_int
+from cvpair.campaign.labels import vehicle_labels
 from cvpair.campaign.model import Campaign, Clip
 from cvpair.errors import InputError, Problem
 
 MANIFEST = "manifest.csv"
 IDENTITIES = "identities.csv"
 MANIFEST_COLUMNS = ("clip", "video", "annotation", "view", "device")
-"""Required manifest columns; `telemetry` is optional (and may be empty on a row)."""
+"""Required manifest columns. Optional ones (each may be empty on a row): `telemetry`; `task` (the clip's
+task in a CVAT export of several tasks); `start_frame` and `frame_step` (how MOT frames 1, 2, ... map to
+video frames, for a CVAT MOT export of a task that does not start at frame 0 or skips frames)."""
 IDENTITY_COLUMNS = ("clip", "track", "identity")
 
 
@@ -31,6 +34,9 @@ def load_campaign(root: Path) -> Campaign:
     clips = []
     for line, row in _rows(manifest, MANIFEST_COLUMNS, problems):
         telemetry = row.get("telemetry") or ""
+        start_frame, frame_step = (
+            _optional_int(manifest, row, line, name, low, problems) for name, low in FRAMING
+        )
         clips.append(
             Clip(
                 clip_id=row["clip"],
@@ -40,12 +46,37 @@ def load_campaign(root: Path) -> Campaign:
                 device=row["device"],
                 telemetry=root / telemetry if telemetry else None,
                 manifest_line=line,
+                task=row.get("task") or None,
+                start_frame=start_frame,
+                frame_step=frame_step,
             )
         )
     if not clips and problems:
         raise InputError(problems, headline=f"cannot read {manifest}")
     links = _identity_links(root / IDENTITIES, problems)
-    return Campaign(root=root, clips=tuple(clips), identity_links=links, problems=tuple(problems))
+    return Campaign(
+        root=root,
+        clips=tuple(clips),
+        identity_links=links,
+        vehicle_labels=vehicle_labels(root),
+        problems=tuple(problems),
+    )
+
+
+FRAMING = (("start_frame", 0), ("frame_step", 1))
+"""The optional manifest columns that map MOT frames to video frames, with their smallest value."""
+
+
+def _optional_int(
+    path: Path, row: dict[str, str], line: int, name: str, low: int, problems: list[Problem]
+) -> int | None:
+    text = row.get(name) or ""
+    if not text:
+        return None
+    value = to_int(text)
+    if value is None or value < low:
+        problems.append(Problem(path, f"{name} must be an integer >= {low}, got {text!r}", line=line))
+    return value
 
 
 def _identity_links(path: Path, problems: list[Problem]) -> dict[tuple[str, int], int]:

@@ -26,6 +26,15 @@ class Box(NamedTuple):
     occluded: bool = False
     line: int | None = None  # line in the annotation file, for error messages
     identity: int | None = None  # the box's CVAT `identity` attribute; the track's is resolved from these
+    angle: float = 0.0  # CVAT's `rotation`: degrees clockwise about the box centre; 0 for an upright box
+
+
+def snapped_box(frame: int, left: float, top: float, right: float, bottom: float, **flags) -> Box:
+    """A box from its corners snapped to whole pixels, the first thing a reader does with them: sub-pixel
+    corners must not change which boxes become crops, so a FiftyOne re-save of a task (corners rounded,
+    halves to even as Python's `round`) builds the same crops. Float noise under 1e-6 px is dropped first."""
+    x0, y0, x1, y1 = (float(round(round(value, 6))) for value in (left, top, right, bottom))
+    return Box(frame=frame, x=x0, y=y0, w=x1 - x0, h=y1 - y0, **flags)
 
 
 @dataclass(frozen=True)
@@ -45,9 +54,13 @@ class Annotation:
 
     path: Path
     tracks: tuple[Track, ...]
-    frame_count: int | None = None  # from CVAT <size>; None for MOT
+    frame_count: int | None = None  # frames annotated: CVAT's task <size>, MOT's seqLength; None if unsaid
     frame_width: int | None = None
     frame_height: int | None = None
+    last_frame: int | None = None  # the last video frame the annotation covers (CVAT's stop_frame)
+    ignored: tuple[tuple[str, int], ...] = ()  # what the reader left out, and how many: (what, count)
+    fps: float | None = None  # the frame rate the annotation states (MOT's seqinfo.ini); None if unsaid
+    numbering: str = ""  # how the file's frame numbers were mapped to video frames, for messages
 
 
 @dataclass(frozen=True)
@@ -73,6 +86,23 @@ class Clip:
     device: str
     telemetry: Path | None = None
     manifest_line: int | None = None
+    task: str | None = None  # the clip's task in a CVAT export of several tasks (a project)
+    start_frame: int | None = None  # MOT: the video frame of MOT frame 1 (CVAT's MOT export loses it)
+    frame_step: int | None = None  # MOT: video frames from one MOT frame to the next
+
+    @property
+    def annotation_source(self) -> AnnotationSource:
+        return AnnotationSource(self.annotation, self.task, self.start_frame, self.frame_step)
+
+
+@dataclass(frozen=True)
+class AnnotationSource:
+    """A clip's annotation file and what the manifest says about how to read it (see `Clip`)."""
+
+    path: Path
+    task: str | None = None
+    start_frame: int | None = None
+    frame_step: int | None = None
 
 
 @dataclass(frozen=True)
@@ -82,6 +112,7 @@ class Campaign:
     root: Path
     clips: tuple[Clip, ...]
     identity_links: dict[tuple[str, int], int] = field(default_factory=dict)
+    vehicle_labels: frozenset[str] | None = None  # annotation labels that are vehicles; None: the default
     # Row-level problems met while reading manifest.csv / identities.csv; check_campaign reports them.
     problems: tuple[Problem, ...] = ()
 

@@ -335,3 +335,95 @@ def test_identity_link_to_an_unknown_clip_is_a_warning(tmp_path):
 
     assert warning.path == root / "identities.csv"
     assert "G0999" in warning.message
+
+
+def test_a_clip_with_only_non_vehicle_labels_is_an_error(tmp_path):
+    root = write_campaign(tmp_path, aerial=0, ground=1)
+    person, sign = still_track(0, 3), still_track(1, 4)
+    person.label, sign.label = "person", "traffic sign"
+    path = _annotate(root, "G0000", [person, sign])
+
+    [problem] = _problems(root)
+
+    assert problem.path == path
+    assert "no track with a vehicle label" in problem.message
+    assert (
+        "labels found: 'person', 'traffic sign'" in problem.message
+        and "vehicle_labels.txt" in problem.message
+    )
+
+
+def test_car_truck_and_bus_labels_are_vehicles_by_default(tmp_path):
+    root = write_campaign(tmp_path, aerial=0, ground=1)
+    tracks = [still_track(0, 3), still_track(1, 4), still_track(2, 5)]
+    for track, label in zip(tracks, ("Car", "truck", "bus"), strict=True):
+        track.label = label
+        track.boxes = [
+            (frame, 2 + 12 * track.track_id, 8, 12 + 12 * track.track_id, 24) for frame in range(FRAMES)
+        ]
+    _annotate(root, "G0000", tracks)
+
+    checked = check_campaign(load_campaign(root))
+
+    assert [t.track_id for t in checked.clips[0].annotation.tracks] == [0, 1, 2]
+
+
+def test_a_campaign_label_map_replaces_the_default(tmp_path):
+    root = write_campaign(tmp_path, aerial=0, ground=1)
+    tractor, car = still_track(0, 3), still_track(1, 4, frames=0)
+    tractor.label, car.label = "tractor", "car"
+    _annotate(root, "G0000", [tractor, car])
+    (root / "vehicle_labels.txt").write_text("# farm campaign\ntractor\n")
+
+    checked = check_campaign(load_campaign(root))
+
+    assert [t.track_id for t in checked.clips[0].annotation.tracks] == [0]
+    assert any("labelled 'car', not a vehicle label" in w.message for w in checked.warnings)
+
+
+def test_an_annotation_covering_more_frames_than_the_video_is_an_error(tmp_path):
+    root = write_campaign(tmp_path, aerial=0, ground=1)
+    path = root / "annotations" / "G0000.xml"
+    path.write_text(cvat_xml([still_track(0, 3)], size=FRAMES + 5))
+
+    [problem] = _problems(root)
+
+    assert problem.path == path
+    assert f"up to {FRAMES + 4}" in problem.message and f"the video has {FRAMES} frames" in problem.message
+
+
+def test_a_clip_of_a_project_export_is_found_by_its_task(tmp_path):
+    root = write_campaign(tmp_path, aerial=0, ground=2)
+    first, second = (cvat_xml([still_track(0, n)]) for n in (3, 4))
+
+    def tasks_and_tracks(text, task_id, frame_offset):
+        meta = text[text.index("<task>") : text.index("</task>") + 7].replace(
+            "<size>", f"<id>{task_id}</id><size>"
+        )
+        tracks = text[text.index("<track") : text.index("</annotations>")].replace(
+            'source="manual"', f'source="manual" task_id="{task_id}"'
+        )
+        for frame in reversed(range(FRAMES)):
+            tracks = tracks.replace(f'frame="{frame}"', f'frame="{frame + frame_offset}"')
+        return meta, tracks
+
+    (meta1, tracks1), (meta2, tracks2) = tasks_and_tracks(first, 11, 0), tasks_and_tracks(second, 12, FRAMES)
+    project = (
+        f"<annotations>\n<version>1.1</version>\n<meta><project><tasks>{meta1}{meta2}</tasks></project></meta>\n"
+        f"{tracks1}{tracks2}</annotations>\n"
+    )
+    (root / "annotations" / "project.xml").write_text(project)
+    manifest = root / "manifest.csv"
+    rows = manifest.read_text().splitlines()
+    rows = [rows[0] + ",task"] + [
+        row.replace(f"annotations/{clip}.xml", "annotations/project.xml") + f",{task}"
+        for row, clip, task in zip(rows[1:], ("G0000", "G0001"), (11, 12), strict=True)
+    ]
+    manifest.write_text("\n".join(rows) + "\n")
+
+    checked = check_campaign(load_campaign(root))
+
+    identities = [[t.identity for t in clip.annotation.tracks] for clip in checked.clips]
+    frames = [[b.frame for b in clip.annotation.tracks[0].boxes] for clip in checked.clips]
+    assert identities == [[3], [4]]
+    assert frames == [list(range(FRAMES))] * 2

@@ -22,7 +22,7 @@ from pathlib import Path
 from xml.parsers import expat
 
 from cvpair.campaign.cvat_tasks import IMAGE_MODE, CvatTask, parse_task, project_offsets
-from cvpair.campaign.fields import to_flag, to_float, to_int
+from cvpair.campaign.fields import FLAG_SPELLINGS, to_flag, to_float, to_int
 from cvpair.campaign.model import Annotation, Box, Track, snapped_box
 from cvpair.campaign.problems import ProblemLog
 from cvpair.errors import InputError
@@ -30,6 +30,7 @@ from cvpair.errors import InputError
 _SHAPES = ("box", "polygon", "polyline", "points", "ellipse", "cuboid", "mask", "skeleton", "tag")
 _TASK_FIELDS = ("id", "size", "mode", "subset", "start_frame", "stop_frame", "frame_filter", "source")
 _FLAGS = ("outside", "occluded")
+_CORNERS = ("xtl", "ytl", "xbr", "ybr")
 IDENTITY = "identity"
 
 
@@ -218,34 +219,32 @@ class _CvatParser:
                 self.image_boxes.append((task_id, label, box._replace(frame=frame)))
 
     def _read_box(self, attrs: dict[str, str], line: int) -> Box | None:
-        """The box with whole-pixel corners, or None with its problems logged."""
+        """The box with whole-pixel corners, or None with its problems logged. (The hot path of a build's
+        checks: hundreds of thousands of boxes, so the common spellings are tried first.)"""
         frame = to_int(attrs.get("frame")) if self.track is not None else 0
-        corners = [to_float(attrs.get(key)) for key in ("xtl", "ytl", "xbr", "ybr")]
+        corners = [to_float(attrs.get(key)) for key in _CORNERS]
         if frame is None or None in corners:
             self.log.add("box numbers", "<box> needs an integer frame and numeric xtl, ytl, xbr, ybr", line)
             return None
-        flags = {}
-        for name in _FLAGS:
+        flags = [False, False]
+        for index, name in enumerate(_FLAGS):
             text = attrs.get(name)
-            flags[name] = False if text is None else to_flag(text)
-            if flags[name] is None:
+            if text is not None:
+                flag = FLAG_SPELLINGS.get(text)
+                flags[index] = flag if flag is not None else to_flag(text)
+                if flags[index] is None:
+                    message = f'{name}="{text}": a flag must be 0, 1, true or false (any case)'
+                    self.log.add(f"flag {name}", message, line)
+                    return None
+        angle = 0.0
+        if "rotation" in attrs:
+            angle = to_float(attrs["rotation"])
+            if angle is None:
                 self.log.add(
-                    f"flag {name}", f'{name}="{text}": a flag must be 0, 1, true or false (any case)', line
+                    "rotation", f"rotation must be a number of degrees, got {attrs['rotation']!r}", line
                 )
                 return None
-        angle = to_float(attrs.get("rotation", "0"))
-        if angle is None:
-            self.log.add("rotation", f"rotation must be a number of degrees, got {attrs['rotation']!r}", line)
-            return None
-        return snapped_box(
-            frame,
-            *corners,
-            outside=flags["outside"],
-            occluded=flags["occluded"],
-            line=line,
-            identity=self.box_identity,
-            angle=angle % 360.0,
-        )
+        return snapped_box(frame, *corners, flags[0], flags[1], line, self.box_identity, angle % 360.0)
 
     def _end_track(self) -> None:
         assert self.track is not None
@@ -369,7 +368,7 @@ def _on_grid(box: Box, task: CvatTask, offset: int, log: ProblemLog) -> Box | No
     """The box on its video frame, or None (logged) if that frame is not one of the task's."""
     frame = box.frame - offset
     if task.holds(frame):
-        return box._replace(frame=frame)
+        return box._replace(frame=frame) if offset else box
     shifted = f" (video frame {frame} once the project's offset {offset} is removed)" if offset else ""
     log.add(
         "off grid",

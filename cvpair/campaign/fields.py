@@ -23,9 +23,10 @@ def to_int(text: str | None) -> int | None:
     return int(value) if value is not None and value.is_integer() else None
 
 
-_FLAGS = {"0": False, "1": True, "false": False, "true": True}
+FLAG_SPELLINGS = {"0": False, "1": True, "false": False, "true": True, "False": False, "True": True}
+"""How CVAT (`0`/`1`) and FiftyOne's CVAT writer (`False`/`True`) write a flag."""
 
 
 def to_flag(text: str) -> bool | None:
-    """A CVAT flag as CVAT (`0`/`1`) and FiftyOne's CVAT writer (`False`/`True`) spell it, or None."""
-    return _FLAGS.get(text.strip().lower())
+    """A flag in any of its spellings, in any case and with spaces around, or None."""
+    return FLAG_SPELLINGS.get(text.strip().lower())

@@ -29,12 +29,12 @@ class Box(NamedTuple):
     angle: float = 0.0  # CVAT's `rotation`: degrees clockwise about the box centre; 0 for an upright box
 
 
-def snapped_box(frame: int, left: float, top: float, right: float, bottom: float, **flags) -> Box:
+def snapped_box(frame: int, left: float, top: float, right: float, bottom: float, *fields) -> Box:
     """A box from its corners snapped to whole pixels, the first thing a reader does with them: sub-pixel
     corners must not change which boxes become crops, so a FiftyOne re-save of a task (corners rounded,
-    halves to even as Python's `round`) builds the same crops. Float noise under 1e-6 px is dropped first."""
-    x0, y0, x1, y1 = (float(round(round(value, 6))) for value in (left, top, right, bottom))
-    return Box(frame=frame, x=x0, y=y0, w=x1 - x0, h=y1 - y0, **flags)
+    halves to even as Python's `round`) builds the same crops. `fields`: Box's fields after `h`."""
+    x0, y0, x1, y1 = round(left), round(top), round(right), round(bottom)
+    return Box(frame, float(x0), float(y0), float(x1 - x0), float(y1 - y0), *fields)
 
 
 @dataclass(frozen=True)

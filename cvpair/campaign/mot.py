@@ -126,7 +126,8 @@ def _row(
     if frame < 1:
         log.add("frame", f"frame {frame}: MOT frames are 1-based", number)
         return None
-    box = snapped_box(frame, x, y, x + w, y + h, line=number)
+    # the sums carry float noise (10.5 + 20.3 = 30.800000000000004): drop it before snapping
+    box = snapped_box(frame, x, y, round(x + w, 6), round(y + h, 6), False, False, number)
     if layout is TRACKER:
         return frame, track_id, box, UNCLASSED, "row(s) with id -1 (not in a track)" if track_id == -1 else ""
     class_id, visibility = to_int(cells[7]), to_float(cells[8])

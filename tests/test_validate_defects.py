@@ -291,6 +291,21 @@ def test_a_wrong_metadata_value_is_named(release, column, value, check):
     assert_caught_by(release, check, row["image_id"])
 
 
+def test_a_rotated_box_is_outside_its_frame_only_when_its_centre_is(release):
+    rows = read_rows(release)
+    over_the_edge, centre_outside = rows[layout.TEST_AERIAL][1], rows[layout.TEST_AERIAL][2]
+    # both reach past the right edge of their 1280 px frame; only the second has its centre beyond it
+    for row, centre_x in ((over_the_edge, 1277.0), (centre_outside, 1285.0)):
+        row["bbox_angle"] = 30.0
+        row["bbox_x"] = centre_x - row["bbox_w"] / 2
+    rewrite_data(release, rows)
+
+    assert_caught_by(release, "metadata.bbox", centre_outside["image_id"])
+    assert (
+        over_the_edge["image_id"] not in validate_release(release, workers=1).result("metadata.bbox").message
+    )
+
+
 def test_sampled_phash_column_that_disagrees_with_the_pixels(release):
     rows = read_rows(release)
     row = rows[layout.TRAIN][3]

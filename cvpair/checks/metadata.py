@@ -15,16 +15,19 @@ BBOX_SLACK_PX = 0.5  # boxes are float32: allow rounding at the frame border
 
 @check("metadata.bbox")
 def bbox_inside_frame(release: Release) -> list[Finding]:
-    """Each box has a positive size and lies inside its source frame (frame_width x frame_height)."""
+    """Each box has a positive size and lies inside its source frame (frame_width x frame_height); a
+    rotated box (`bbox_angle`), which the build cannot clip to the frame, has its centre inside it."""
     r = release.rows
-    outside = (
-        (r.bbox_w <= 0)
-        | (r.bbox_h <= 0)
-        | (r.bbox_x < -BBOX_SLACK_PX)
+    upright = r.bbox_angle.fillna(0) == 0
+    beyond_edges = (
+        (r.bbox_x < -BBOX_SLACK_PX)
         | (r.bbox_y < -BBOX_SLACK_PX)
         | (r.bbox_x + r.bbox_w > r.frame_width + BBOX_SLACK_PX)
         | (r.bbox_y + r.bbox_h > r.frame_height + BBOX_SLACK_PX)
     )
+    centre_x, centre_y = r.bbox_x + r.bbox_w / 2, r.bbox_y + r.bbox_h / 2
+    centre_outside = ~centre_x.between(0, r.frame_width) | ~centre_y.between(0, r.frame_height)
+    outside = (r.bbox_w <= 0) | (r.bbox_h <= 0) | (upright & beyond_edges) | (~upright & centre_outside)
     items = tuple(
         f"{x.image_id} ({x.bbox_x:g},{x.bbox_y:g} {x.bbox_w:g}x{x.bbox_h:g} "
         f"in {x.frame_width}x{x.frame_height})"

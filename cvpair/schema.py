@@ -15,6 +15,10 @@ import pyarrow as pa
 VIEWS: tuple[str, ...] = ("aerial", "ground")
 """Class names of the `view` column, in label order (aerial = 0, ground = 1)."""
 
+ABOVE_TAKEOFF, ABOVE_SEA_LEVEL, UNKNOWN_REFERENCE = "above_takeoff", "above_sea_level", "unknown"
+ALTITUDE_REFERENCES: tuple[str, ...] = (ABOVE_TAKEOFF, ABOVE_SEA_LEVEL, UNKNOWN_REFERENCE)
+"""Values of `altitude_reference`: what a drone's altitude is measured from, as its telemetry format says."""
+
 IMAGE, VIEW = "image", "view"
 """The two kinds of field that are not a plain `datasets.Value`."""
 
@@ -72,7 +76,8 @@ FIELDS: tuple[Field, ...] = (
     Field("frame_height", "int32", False, "Height of the source frame, pixels."),
     Field("crop_width", "int32", False, "Width of the stored crop, pixels."),
     Field("crop_height", "int32", False, "Height of the stored crop, pixels."),
-    Field("altitude_m", "float32", True, "Drone altitude above take-off (telemetry); null on ground."),
+    Field("altitude_m", "float32", True, "Drone altitude (telemetry), metres; null on ground or untracked."),
+    Field("altitude_reference", "string", True, "What altitude_m is measured from; null with it."),
     Field("sharpness", "float32", False, "Variance of the Laplacian of the crop (higher is sharper)."),
     Field("sha256", "string", False, "SHA-256 of the JPEG bytes, hex."),
     Field("phash", "string", False, "64-bit DCT perceptual hash of the crop, 16 hex digits."),

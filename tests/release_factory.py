@@ -17,7 +17,7 @@ from PIL import Image
 from cvpair.build.phash import phash, to_hex
 from cvpair.release import layout
 from cvpair.release.writer import write_release
-from cvpair.schema import arrow_schema, image_id, view_label
+from cvpair.schema import ABOVE_TAKEOFF, arrow_schema, image_id, view_label
 
 
 def crop_pixels(identity: int, view: str, index: int) -> np.ndarray:
@@ -61,6 +61,7 @@ def crop_row(identity: int, view: str, index: int) -> dict:
         "crop_width": pixels.shape[1],
         "crop_height": pixels.shape[0],
         "altitude_m": 60.0 if view == "aerial" else None,
+        "altitude_reference": ABOVE_TAKEOFF if view == "aerial" else None,
         "sharpness": 150.0,
         "sha256": hashlib.sha256(data).hexdigest(),
         "phash": to_hex(phash(pixels)),

@@ -11,7 +11,7 @@ import pyarrow as pa
 
 from cvpair.release import layout
 from cvpair.release.writer import write_release
-from cvpair.schema import arrow_schema
+from cvpair.schema import ABOVE_TAKEOFF, arrow_schema
 from tests.release_factory import crop_row
 
 
@@ -32,6 +32,7 @@ def _rows(spec: Identity, view: str) -> list[dict]:
         row = crop_row(spec.identity, view, index)
         if view == "aerial":
             row["altitude_m"] = None if spec.altitude_m is None else spec.altitude_m + index
+            row["altitude_reference"] = None if spec.altitude_m is None else ABOVE_TAKEOFF
         rows.append(row)
     return rows
 

@@ -47,7 +47,7 @@ def test_valid_campaign_passes_with_video_info_telemetry_and_identities(tmp_path
     assert checked.warnings == []
     aerial, ground = checked.clips
     assert (aerial.frame_count, aerial.fps, aerial.width, aerial.height) == (FRAMES, 25.0, WIDTH, HEIGHT)
-    assert [s.frame for s in aerial.telemetry] == list(range(FRAMES))
+    assert [s.start_s for s in aerial.telemetry.samples] == pytest.approx([f / 25 for f in range(FRAMES)])
     assert ground.telemetry is None
     assert [t.identity for t in aerial.annotation.tracks + ground.annotation.tracks] == [0, 1]
 
@@ -237,7 +237,7 @@ def test_telemetry_not_covering_the_video_is_a_warning(tmp_path):
 
     [warning] = checked.warnings
     assert (warning.path, warning.frame) == (srt, FRAMES - 3)
-    assert len(checked.clips[0].telemetry) == FRAMES - 3
+    assert len(checked.clips[0].telemetry.samples) == FRAMES - 3
 
 
 def test_truncated_video_is_named(tmp_path):
@@ -427,3 +427,15 @@ def test_a_clip_of_a_project_export_is_found_by_its_task(tmp_path):
     frames = [[b.frame for b in clip.annotation.tracks[0].boxes] for clip in checked.clips]
     assert identities == [[3], [4]]
     assert frames == [list(range(FRAMES))] * 2
+
+
+def test_telemetry_starting_one_second_in_warns_from_frame_0(tmp_path):
+    """Old 1 Hz firmwares write their first entry at 00:00:01: the first second has no altitude."""
+    root = write_campaign(tmp_path, aerial=1, ground=0)
+    srt = root / "telemetry" / "A0000.SRT"
+    srt.write_text("1\n00:00:01,000 --> 00:00:02,000\nGPS(113.9,22.5,16) BAROMETER:20.1\n")
+
+    [warning] = check_campaign(load_campaign(root)).warnings
+
+    assert (warning.path, warning.frame) == (srt, 0)
+    assert "covers 1.00-2.00 s of the video's 0-0.40 s" in warning.message

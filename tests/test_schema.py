@@ -36,7 +36,7 @@ def test_build_workers_need_no_datasets_import():
 
 def test_nullability_follows_the_declaration():
     nullable = {f.name for f in schema.arrow_schema() if f.nullable}
-    assert nullable == {"altitude_m", "bbox_angle"}
+    assert nullable == {"altitude_m", "altitude_reference", "bbox_angle"}
 
 
 def test_view_is_a_class_label_with_aerial_first_and_image_an_image():

@@ -16,6 +16,7 @@ from click.testing import CliRunner
 from cvpair.campaign import read_telemetry
 from cvpair.cli import main
 from cvpair.errors import InputError
+from cvpair.schema import ABOVE_TAKEOFF
 from cvpair.synth import SynthProfile, generate_campaign
 
 TINY = SynthProfile(
@@ -145,10 +146,11 @@ def test_srt_has_one_entry_per_frame_with_drone_altitude_and_gps(tiny):
         step = round(1000 / fps)
         first = f'1\n00:00:00,000 --> 00:00:00,0{step}\n<font size="28">FrameCnt: 1, DiffTime: {step}ms\n'
         assert (tiny / row["telemetry"]).read_text().startswith(first)
-        samples = read_telemetry(tiny / row["telemetry"])
-        assert [s.frame for s in samples] == list(range(frames))
-        assert samples[-1].time_s == pytest.approx((frames - 1) / fps, abs=1e-3)
-        assert all(20 <= s.rel_alt_m <= 120 and s.abs_alt_m > s.rel_alt_m for s in samples)
+        telemetry = read_telemetry(tiny / row["telemetry"])
+        samples = telemetry.samples
+        assert [s.start_s for s in samples] == pytest.approx([f / fps for f in range(frames)], abs=1e-3)
+        assert telemetry.altitude_reference == ABOVE_TAKEOFF
+        assert all(20 <= s.altitude_m <= 120 for s in samples)
         assert all(-90 <= s.latitude <= 90 and -180 <= s.longitude <= 180 for s in samples)
 
 

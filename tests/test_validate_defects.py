@@ -323,10 +323,38 @@ def test_not_a_release_is_an_input_error(tmp_path):
         validate_release(tmp_path)
 
 
-def test_aerial_row_missing_altitude_in_a_clip_with_telemetry_is_an_error(release):
+def test_aerial_row_missing_altitude_in_a_clip_with_telemetry_is_only_a_warning(release):
+    """Frames outside the SRT's times have none (1 Hz firmwares start one second in)."""
     rows = read_rows(release)
     row = rows[layout.TEST_AERIAL][1]
-    row["altitude_m"] = None
+    row["altitude_m"], row["altitude_reference"] = None, None
+    rewrite_data(release, rows)
+    report = validate_release(release, workers=1)
+    assert report.valid, report.render_table()
+    assert report.failed() == ["metadata.altitude_coverage"]
+    assert row["image_id"] in report.result("metadata.altitude_coverage").message
+
+
+@pytest.mark.parametrize(
+    ("reference", "altitude", "valid"),
+    [("above_takeoff", 900.0, False), ("above_sea_level", 900.0, True), ("unknown", 1.0, True)],
+)
+def test_the_altitude_range_applies_above_takeoff_only(release, reference, altitude, valid):
+    rows = read_rows(release)
+    row = rows[layout.TEST_AERIAL][1]
+    row["altitude_m"], row["altitude_reference"] = altitude, reference
+    rewrite_data(release, rows)
+    if valid:
+        assert "metadata.altitude" not in validate_release(release, workers=1).failed()
+    else:
+        assert_caught_by(release, "metadata.altitude", row["image_id"])
+
+
+@pytest.mark.parametrize(("altitude", "reference"), [(60.0, None), (60.0, "above ground"), (None, "unknown")])
+def test_altitude_and_its_reference_come_together(release, altitude, reference):
+    rows = read_rows(release)
+    row = rows[layout.TEST_AERIAL][1]
+    row["altitude_m"], row["altitude_reference"] = altitude, reference
     rewrite_data(release, rows)
     assert_caught_by(release, "metadata.altitude", row["image_id"])
 
@@ -336,7 +364,7 @@ def test_aerial_clip_without_any_telemetry_is_only_a_warning(release):
     clip = rows[layout.TEST_AERIAL][0]["clip"]
     for row in rows[layout.TEST_AERIAL]:
         if row["clip"] == clip:
-            row["altitude_m"] = None
+            row["altitude_m"], row["altitude_reference"] = None, None
     rewrite_data(release, rows)
     report = validate_release(release, workers=1)
     assert report.valid, report.render_table()
@@ -347,7 +375,8 @@ def test_aerial_clip_without_any_telemetry_is_only_a_warning(release):
 def test_ground_row_in_the_aerial_test_file(release):
     rows = read_rows(release)
     row = rows[layout.TEST_AERIAL][0]
-    row["view"], row["altitude_m"] = 1, None  # a ground row, consistent in itself, filed as aerial
+    # a ground row, consistent in itself, filed as aerial
+    row["view"], row["altitude_m"], row["altitude_reference"] = 1, None, None
     rebuild(release, rows)
     errors, report = failing_errors(release)
     assert errors == {"layout.file_groups"}, report.render_table()

@@ -21,6 +21,7 @@ from cvpair.build.cache import ShardStore, ShardSummary, content_key
 from cvpair.build.decode import DecodedFrame, VideoReader
 from cvpair.build.stash import load_checked
 from cvpair.campaign import CheckedClip
+from cvpair.campaign.telemetry import reading_at
 from cvpair.errors import InputError, Problem
 from cvpair.release.provenance import sha256_of_file, toolkit_version
 from cvpair.schema import image_id, view_label
@@ -108,8 +109,7 @@ class _CropMaker:
         self.clip, self.params = clip, params
         self.gate = sampling.AppearanceGate(params.sampling.min_change_bits)
         self.rejected: Counter[str] = Counter()
-        aerial = clip.clip.view == "aerial"
-        self.altitude = {s.frame: s.rel_alt_m for s in clip.telemetry or ()} if aerial else {}
+        self.telemetry = clip.telemetry if clip.clip.view == "aerial" else None
 
     def row(self, frame: DecodedFrame, candidate: sampling.Candidate) -> dict | None:
         box, height, width = candidate.box, *frame.image.shape[:2]
@@ -127,7 +127,8 @@ class _CropMaker:
         if not ok:
             raise RuntimeError(f"JPEG encoding failed for {self.clip.clip.clip_id} frame {frame.index}")
         jpeg = encoded.tobytes()
-        altitude = self.altitude.get(frame.index)
+        reading = reading_at(self.telemetry, frame.time_s) if self.telemetry else None
+        altitude = reading.altitude_m if reading else None
         clip = self.clip.clip
         return {
             "image": {"bytes": jpeg, "path": None},
@@ -149,6 +150,7 @@ class _CropMaker:
             "crop_width": crop.shape[1],
             "crop_height": crop.shape[0],
             "altitude_m": altitude,
+            "altitude_reference": self.telemetry.altitude_reference if altitude is not None else None,
             "sharpness": sharpness,
             "sha256": hashlib.sha256(jpeg).hexdigest(),
             "phash": phash.to_hex(crop_hash),

@@ -8,6 +8,7 @@ identities and telemetry. Clips are checked independently, so a build checks the
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -16,7 +17,7 @@ from typing import TypeVar
 
 from cvpair.campaign.annotation import read_annotation
 from cvpair.campaign.manifest import IDENTITIES, MANIFEST
-from cvpair.campaign.model import Annotation, Campaign, Clip, TelemetrySample, VideoInfo
+from cvpair.campaign.model import Annotation, Campaign, Clip, Telemetry, VideoInfo
 from cvpair.campaign.telemetry import read_telemetry
 from cvpair.campaign.track_checks import MAX_OUTSIDE_FRACTION, check_tracks
 from cvpair.campaign.video import probe_video
@@ -34,7 +35,7 @@ class CheckedClip:
 
     clip: Clip
     annotation: Annotation
-    telemetry: list[TelemetrySample] | None
+    telemetry: Telemetry | None
     video: VideoInfo
 
     @property
@@ -166,7 +167,7 @@ def check_clip(task: ClipCheck) -> ClipChecked:
     findings.errors += tracks.errors
     findings.warnings += tracks.warnings
     if telemetry is not None and clip.view == "aerial":
-        _check_coverage(clip.telemetry, telemetry, video.frame_count, findings)
+        _check_coverage(telemetry, video, findings)
     if findings.errors:
         return None, findings
     return CheckedClip(clip, tracks.annotation, telemetry, video), findings
@@ -186,20 +187,26 @@ def _read(clip: Clip, path: Path, reader: Callable[[Path], T], findings: ClipFin
         return None
 
 
-def _check_coverage(
-    path: Path, samples: list[TelemetrySample], frame_count: int, findings: ClipFindings
-) -> None:
-    """Frames without telemetry lose their altitude: worth a warning, not a failed build."""
-    covered = {sample.frame for sample in samples}
-    missing = [frame for frame in range(frame_count) if frame not in covered]
-    if missing:
-        findings.warnings.append(
-            Problem(
-                path,
-                f"telemetry covers {frame_count - len(missing)} of the video's {frame_count} frames",
-                frame=missing[0],
-            )
+def _check_coverage(telemetry: Telemetry, video: VideoInfo, findings: ClipFindings) -> None:
+    """Frames outside the telemetry's times get no altitude: worth a warning, not a failed build (old
+    1 Hz firmwares start their first entry one second into the video). Frame times are taken as
+    regular here, which is close enough to name the first frame left out."""
+    first, last = telemetry.samples[0], telemetry.samples[-1]
+    duration, frame_s = video.frame_count / video.fps, 1 / video.fps
+    if first.start_s > frame_s / 2:
+        uncovered = 0
+    elif last.end_s < duration - frame_s / 2:
+        uncovered = math.ceil(round(last.end_s * video.fps, 6))
+    else:
+        return
+    findings.warnings.append(
+        Problem(
+            telemetry.path,
+            f"covers {first.start_s:.2f}-{last.end_s:.2f} s of the video's 0-{duration:.2f} s: "
+            "frames outside have no altitude",
+            frame=uncovered,
         )
+    )
 
 
 def _check_links(campaign: Campaign, checked: list[CheckedClip], findings: ClipFindings) -> None:

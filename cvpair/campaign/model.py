@@ -65,14 +65,26 @@ class Annotation:
 
 @dataclass(frozen=True)
 class TelemetrySample:
-    """One DJI SRT subtitle entry: the drone's state at one frame."""
+    """One DJI SRT subtitle entry: the drone's state from `start_s` to `end_s` on the video's clock
+    (seconds from the first presented frame). A position or altitude the entry does not give is None."""
 
-    frame: int  # 0-based
-    time_s: float
+    start_s: float
+    end_s: float
     latitude: float | None
     longitude: float | None
-    rel_alt_m: float | None
-    abs_alt_m: float | None
+    altitude_m: float | None
+    line: int  # of the entry's first line in the SRT file
+
+
+@dataclass(frozen=True)
+class Telemetry:
+    """A clip's SRT file: its samples in time order, and what its altitude is measured from
+    (a `schema.ALTITUDE_REFERENCES` value; None when the file gives no altitude)."""
+
+    path: Path
+    samples: tuple[TelemetrySample, ...]
+    altitude_reference: str | None
+    layout: str  # how the file writes GPS and altitude, for messages
 
 
 @dataclass(frozen=True)
@@ -122,11 +134,12 @@ class VideoInfo:
     """What probing a video's container says, without decoding a frame."""
 
     path: Path
-    frame_count: int
+    frame_count: int  # the frames a decoder shows (an edit list may hide some that are stored)
     fps: float
-    width: int
+    width: int  # as shown: turned by `rotation`
     height: int
     codec: str
+    rotation: int = 0  # display rotation tag, counter-clockwise degrees (0, 90, 180, 270)
 
 
 @dataclass(frozen=True)

@@ -1,74 +1,273 @@
-"""Reads DJI-style SRT telemetry: one subtitle entry per video frame with the drone's position and height.
+"""Reads DJI SRT telemetry, every generation of it, and places it on the video's clock.
 
-DJI firmwares differ in spacing and even spelling (`longtitude`), so fields are found with tolerant
-patterns; a field a firmware does not write becomes None rather than an error.
+An entry is placed by its subtitle time (`start --> end`), which DJI writes on the video's own clock
+(seconds from the first presented frame), never by its number or `FrameCnt`: counters start anywhere
+(a Mavic 2 Pro starts at 218) and skip dropped frames, and 1 Hz files write one entry per second.
+
+Firmwares write three GPS layouts and five altitude fields. Each file must keep one layout from its
+first entry to its last: a change means two recordings joined into one file, or a file cut short.
+Altitude fields and what they are measured from:
+
+| field | firmwares | reference |
+| --- | --- | --- |
+| `rel_alt` | Mavic 3, Air 3S, Mini 5 Pro, Avata, Neo 2 | above take-off |
+| `H 45.60m` | Phantom 4 Pro / RTK, Mavic Mini | above take-off (DJI GO's H, height above home) |
+| `BAROMETER:1.9` | Mavic Pro, Matrice 300 | above take-off (barometer zeroed at take-off) |
+| `Hb:1.9` | Phantom 3/4-era firmware | above take-off (barometric height) |
+| `[altitude: 117.0]` | Mavic 2, Air 2, Air 2S | unknown: the format does not say |
+
+`abs_alt` (above sea level) is read only when no other altitude field is there.
 """
 
 from __future__ import annotations
 
+import bisect
 import re
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from cvpair.campaign.fields import to_float, to_int
-from cvpair.campaign.model import TelemetrySample
-from cvpair.errors import InputError, Problem
+from cvpair.campaign.model import Telemetry, TelemetrySample
+from cvpair.errors import InputError, Problem, grouped
+from cvpair.schema import ABOVE_SEA_LEVEL, ABOVE_TAKEOFF, UNKNOWN_REFERENCE
 
-_TIME = re.compile(r"^(\d+):(\d\d):(\d\d)[,.](\d{1,3})\s*-->\s*\d+:\d\d:\d\d[,.]\d{1,3}$")
-_NUMBER = r"\s*:?\s*([-+]?\d+(?:\.\d+)?)"
-_FIELDS = {
-    "frame": re.compile(r"FrameCnt" + _NUMBER),
-    "latitude": re.compile(r"\[\s*latitude" + _NUMBER),
-    "longitude": re.compile(r"\[\s*longt?itude" + _NUMBER),
-    "rel_alt_m": re.compile(r"rel_alt" + _NUMBER),
-    "abs_alt_m": re.compile(r"abs_alt" + _NUMBER),
-}
+_CLOCK = r"(\d+):(\d\d):(\d\d)[,.](\d{1,3})"
+_TIME = re.compile(rf"^{_CLOCK}\s*-->\s*{_CLOCK}$")
+_VALUE = r"\s*:?\s*([^\s,\]\[]*)"
+_BRACKET_LATITUDE = re.compile(r"\[\s*latitude\s*:\s*([^\]]*?)\s*\]")
+_BRACKET_LONGITUDE = re.compile(r"\[\s*longt?itude\s*:\s*([^\]]*?)\s*\]")
+_PAREN_GPS = re.compile(r"\bGPS\s*\(([^)]*)\)")
+_ALTITUDES = (  # (field, pattern, reference), in order of preference
+    ("rel_alt", re.compile(r"\brel_alt" + _VALUE), ABOVE_TAKEOFF),
+    ("H", re.compile(r"(?:^|,)\s*H\s+([^\s,]*)"), ABOVE_TAKEOFF),
+    ("BAROMETER", re.compile(r"\bBAROMETER" + _VALUE), ABOVE_TAKEOFF),
+    ("Hb", re.compile(r"\bHb" + _VALUE), ABOVE_TAKEOFF),
+    ("altitude", re.compile(r"\[\s*altitude\s*:\s*([^\]]*?)\s*\]"), UNKNOWN_REFERENCE),
+    ("abs_alt", re.compile(r"\babs_alt" + _VALUE), ABOVE_SEA_LEVEL),
+)
+_NO_READING = {"", "n/a", "N/A"}
+"""What firmwares write for a reading they do not have (before a satellite fix, for one)."""
+_NONE = "none"
+TIME_TOLERANCE_S = 0.0015
+"""SRT times are rounded or cut to whole milliseconds; frame times are exact."""
 
 
-def read_telemetry(path: Path) -> list[TelemetrySample]:
-    """The samples of an SRT file in file order; raises InputError naming every malformed entry's line."""
+@dataclass(frozen=True)
+class Reading:
+    """The drone's state at one instant, interpolated between the entries around it."""
+
+    latitude: float | None
+    longitude: float | None
+    altitude_m: float | None
+
+
+@dataclass(frozen=True)
+class _Entry:
+    line: int
+    last_line: int
+    lines: list[str]
+
+
+@dataclass(frozen=True)
+class _Parsed:
+    sample: TelemetrySample
+    layout: tuple[str, str]  # (GPS layout, altitude field)
+
+
+def read_telemetry(path: Path) -> Telemetry:
+    """The samples of an SRT file in time order; raises InputError naming the lines of every entry that
+    cannot be read, a change of layout, overlapping times or a last entry cut short."""
     path = Path(path)
-    lines = path.read_text(encoding="utf-8-sig", errors="replace").splitlines()
-    samples: list[TelemetrySample] = []
+    text = path.read_text(encoding="utf-8-sig", errors="replace")
+    entries = list(_entries(text.splitlines()))
     problems: list[Problem] = []
-    for start, entry in _entries(lines):
-        index = to_int(entry[0].strip())
-        timing = _TIME.match(entry[1].strip()) if len(entry) > 1 else None
-        if index is None or timing is None:
-            problems.append(
-                Problem(path, "SRT entry must start with its number and a 'start --> end' time", line=start)
-            )
-            continue
-        hours, minutes, seconds, millis = timing.groups()
-        text = " ".join(entry[2:])
-        found = {name: pattern.search(text) for name, pattern in _FIELDS.items()}
-        values = {name: to_float(match.group(1)) if match else None for name, match in found.items()}
-        frame_count = values.pop("frame")
-        samples.append(
-            TelemetrySample(
-                frame=int(frame_count if frame_count is not None else index) - 1,
-                time_s=int(hours) * 3600
-                + int(minutes) * 60
-                + int(seconds)
-                + int(millis.ljust(3, "0")) / 1000,
-                **values,
-            )
-        )
+    parsed = [p for entry in entries if (p := _parse(path, entry, problems)) is not None]
+    if not entries:
+        problems.append(Problem(path, "holds no SRT entries"))
+    if not problems:
+        _check_layout(path, parsed, entries[-1], problems)
+    if not problems:
+        _check_times(path, [p.sample for p in parsed], problems)
     if problems:
-        raise InputError(problems, headline=f"cannot read {path}")
-    return samples
+        raise InputError(grouped(problems), headline=f"cannot read DJI telemetry {path}")
+    altitude = parsed[0].layout[1]
+    reference = next((ref for name, _, ref in _ALTITUDES if name == altitude), None)
+    return Telemetry(path, tuple(p.sample for p in parsed), reference, _describe(*parsed[0].layout))
 
 
-def _entries(lines: list[str]):
-    """(first line number, lines) of each blank-line separated SRT entry."""
+def _describe(gps: str, altitude: str) -> str:
+    """A layout in words, for messages."""
+    return f"{'no GPS' if gps == _NONE else 'GPS ' + gps}, {'no altitude' if altitude == _NONE else altitude}"
+
+
+def reading_at(telemetry: Telemetry, time_s: float) -> Reading | None:
+    """The state at `time_s` (seconds from the first presented frame): linear between the starts of the
+    two entries around it (1 Hz files), the last entry's until its end, None outside the file's times
+    or in a gap between entries."""
+    samples = telemetry.samples
+    starts = [s.start_s for s in samples]
+    index = bisect.bisect_right(starts, time_s + TIME_TOLERANCE_S) - 1
+    if index < 0:
+        return None
+    sample = samples[index]
+    if time_s > sample.end_s + TIME_TOLERANCE_S:
+        return None
+    if index + 1 == len(samples) or time_s <= sample.start_s:
+        return Reading(sample.latitude, sample.longitude, sample.altitude_m)
+    following = samples[index + 1]
+    weight = (time_s - sample.start_s) / (following.start_s - sample.start_s)
+    return Reading(
+        *(
+            _between(getattr(sample, name), getattr(following, name), weight)
+            for name in ("latitude", "longitude", "altitude_m")
+        )
+    )
+
+
+def _between(first: float | None, second: float | None, weight: float) -> float | None:
+    if first is None or second is None:
+        return None
+    return first + (second - first) * weight
+
+
+def _entries(lines: list[str]) -> Iterator[_Entry]:
+    """Blank-line separated SRT entries with their first and last line numbers."""
     entry: list[str] = []
     start = 0
     for number, line in enumerate(lines, start=1):
         if line.strip():
             if not entry:
                 start = number
-            entry.append(line)
+            entry.append(line.strip())
         elif entry:
-            yield start, entry
+            yield _Entry(start, number - 1, entry)
             entry = []
     if entry:
-        yield start, entry
+        yield _Entry(start, len(lines), entry)
+
+
+def _seconds(hours: str, minutes: str, seconds: str, millis: str) -> float:
+    return int(hours) * 3600 + int(minutes) * 60 + int(seconds) + int(millis.ljust(3, "0")) / 1000
+
+
+def _parse(path: Path, entry: _Entry, problems: list[Problem]) -> _Parsed | None:
+    timing = _TIME.match(entry.lines[1]) if len(entry.lines) > 1 else None
+    if to_int(entry.lines[0]) is None or timing is None:
+        message = (
+            "an SRT entry starts with its number and a 'start --> end' time line; without it the entry "
+            "cannot be placed on the video's clock"
+        )
+        problems.append(Problem(path, message, line=entry.line))
+        return None
+    start, end = _seconds(*timing.groups()[:4]), _seconds(*timing.groups()[4:])
+    if end < start:
+        problems.append(Problem(path, "the entry ends before it starts", line=entry.line + 1))
+        return None
+    body = " ".join(entry.lines[2:])
+    errors_before = len(problems)
+    gps, latitude, longitude = _position(path, entry, body, problems)
+    field, altitude = _altitude(path, entry, body, problems)
+    if len(problems) > errors_before:
+        return None
+    sample = TelemetrySample(start, end, latitude, longitude, altitude, entry.line)
+    return _Parsed(sample, (gps, field))
+
+
+def _reading(path: Path, entry: _Entry, name: str, text: str, problems: list[Problem]) -> float | None:
+    """A number as firmwares write it (a unit letter may follow), None for no reading, else a problem."""
+    text = text.strip()
+    if text in _NO_READING:
+        return None
+    value = to_float(text.rstrip("mM"))
+    if value is None:
+        problems.append(Problem(path, f"{name} {text!r} is not a number", line=entry.line))
+    return value
+
+
+def _position(
+    path: Path, entry: _Entry, body: str, problems: list[Problem]
+) -> tuple[str, float | None, float | None]:
+    """(GPS layout, latitude, longitude); (0, 0), written before the satellite fix, is no position."""
+    latitude_match, longitude_match = _BRACKET_LATITUDE.search(body), _BRACKET_LONGITUDE.search(body)
+    paren = _PAREN_GPS.search(body)
+    if latitude_match and longitude_match:
+        layout = "[latitude] [longitude]"
+        latitude = _reading(path, entry, "latitude", latitude_match.group(1), problems)
+        longitude = _reading(path, entry, "longitude", longitude_match.group(1), problems)
+    elif paren:
+        parts = [part.strip() for part in paren.group(1).split(",")]
+        if len(parts) != 3:
+            problems.append(Problem(path, f"GPS({paren.group(1)}) should hold three values", line=entry.line))
+            return "", None, None
+        # Matrice 300 firmware writes (lat, lon, altitude with an M); every other (lon, lat, satellites).
+        if parts[2].upper().endswith("M"):
+            layout, order = "(lat, lon, altitude)", (0, 1)
+        else:
+            layout, order = "(lon, lat, satellites)", (1, 0)
+        latitude = _reading(path, entry, "GPS latitude", parts[order[0]], problems)
+        longitude = _reading(path, entry, "GPS longitude", parts[order[1]], problems)
+    else:
+        return _NONE, None, None
+    if latitude is None or longitude is None or (latitude == 0 and longitude == 0):
+        return layout, None, None
+    if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
+        problems.append(
+            Problem(path, f"latitude {latitude} / longitude {longitude} is not a place", line=entry.line)
+        )
+    return layout, latitude, longitude
+
+
+def _altitude(path: Path, entry: _Entry, body: str, problems: list[Problem]) -> tuple[str, float | None]:
+    """(altitude field, value) of the most telling altitude field the entry has."""
+    for name, pattern, _ in _ALTITUDES:
+        match = pattern.search(body)
+        if match:
+            return name, _reading(path, entry, name, match.group(1), problems)
+    return _NONE, None
+
+
+def _check_layout(path: Path, parsed: list[_Parsed], last: _Entry, problems: list[Problem]) -> None:
+    """Every entry writes GPS and altitude as the first one does."""
+    layout = parsed[0].layout
+    for number, entry in enumerate(parsed):
+        if entry.layout == layout:
+            continue
+        describe = _describe
+        missing = all(found in (_NONE, kept) for found, kept in zip(entry.layout, layout, strict=True))
+        if number == len(parsed) - 1 and missing:
+            problems.append(
+                Problem(
+                    path,
+                    f"the last entry (lines {last.line}-{last.last_line}) is cut short: it has "
+                    f"{describe(*entry.layout)} where every entry before it has {describe(*layout)}; "
+                    "delete it, or copy the file again from the drone's card",
+                    line=entry.sample.line,
+                )
+            )
+        else:
+            problems.append(
+                Problem(
+                    path,
+                    f"entries change layout here, from {describe(*layout)} to {describe(*entry.layout)}: "
+                    "two recordings joined into one file? Give each video its own SRT file",
+                    line=entry.sample.line,
+                )
+            )
+        return
+
+
+def _check_times(path: Path, samples: list[TelemetrySample], problems: list[Problem]) -> None:
+    """Entries follow each other in time without overlapping: times that go back, or repeat, mean
+    files joined together, and no frame can be given one state."""
+    for previous, sample in zip(samples, samples[1:], strict=False):
+        if sample.start_s <= previous.start_s or sample.start_s < previous.end_s - TIME_TOLERANCE_S:
+            problems.append(
+                Problem(
+                    path,
+                    f"the entry at {sample.start_s:.3f} s overlaps the one on line {previous.line} "
+                    f"({previous.start_s:.3f}-{previous.end_s:.3f} s): several recordings joined into "
+                    "one file? Give each video its own SRT file",
+                    line=sample.line,
+                )
+            )

@@ -7,7 +7,7 @@ import numpy as np
 from cvpair.checks.registry import Needs, check
 from cvpair.checks.release import Release
 from cvpair.checks.report import Finding, Severity
-from cvpair.schema import VIEWS, image_id
+from cvpair.schema import ABOVE_TAKEOFF, ALTITUDE_REFERENCES, VIEWS, image_id
 
 ALTITUDE_RANGE_M = (2.0, 500.0)  # what a camera drone filming traffic can plausibly fly at
 BBOX_SLACK_PX = 0.5  # boxes are float32: allow rounding at the frame border
@@ -44,21 +44,25 @@ def _aerial_clips_with_telemetry(rows) -> set[str]:
 
 @check("metadata.altitude")
 def altitude_for_aerial_only(release: Release) -> list[Finding]:
-    """Aerial rows of clips with telemetry have an altitude within 2-500 m; ground rows have none."""
+    """Aerial altitudes above take-off lie within 2-500 m (above sea level, or from a format that does not
+    say, any value can be right); every altitude names its reference and only altitudes do; ground rows
+    have none."""
     r = release.rows
     aerial = r["view"] == VIEWS.index("aerial")
+    has_altitude, reference = r.altitude_m.notna(), r.altitude_reference
     low, high = ALTITUDE_RANGE_M
     findings = []
     for message, bad in (
+        ("ground rows with an altitude", ~aerial & has_altitude),
         (
-            "aerial rows without altitude in clips with telemetry",
-            aerial & r.altitude_m.isna() & r["clip"].isin(_aerial_clips_with_telemetry(r)),
+            f"altitudes above take-off outside {low:g}-{high:g} m",
+            aerial & (reference == ABOVE_TAKEOFF) & ~r.altitude_m.between(low, high),
         ),
-        ("ground rows with an altitude", ~aerial & r.altitude_m.notna()),
         (
-            f"altitudes outside {low:g}-{high:g} m",
-            aerial & r.altitude_m.notna() & ~r.altitude_m.between(low, high),
+            f"altitudes without a reference ({', '.join(ALTITUDE_REFERENCES)})",
+            has_altitude & ~reference.isin(ALTITUDE_REFERENCES),
         ),
+        ("altitude references without an altitude", ~has_altitude & reference.notna()),
     ):
         if bad.any():
             findings.append(Finding(message, tuple(r.image_id[bad])))
@@ -67,12 +71,20 @@ def altitude_for_aerial_only(release: Release) -> list[Finding]:
 
 @check("metadata.altitude_coverage", severity=Severity.WARNING)
 def aerial_clips_have_altitude(release: Release) -> list[Finding]:
-    """Every aerial clip has telemetry altitude (a clip filmed without an SRT file has none: allowed)."""
+    """Every aerial clip has telemetry altitude, on every row (a clip filmed without an SRT file has none,
+    and frames outside the SRT's times have none: allowed, but worth knowing)."""
     r = release.rows
-    clips = set(r["clip"][r["view"] == VIEWS.index("aerial")].tolist()) - _aerial_clips_with_telemetry(r)
-    return (
-        [Finding("aerial clips without any altitude (no telemetry?)", tuple(sorted(clips)))] if clips else []
-    )
+    aerial = r["view"] == VIEWS.index("aerial")
+    with_telemetry = _aerial_clips_with_telemetry(r)
+    clips = set(r["clip"][aerial].tolist()) - with_telemetry
+    uncovered = aerial & r.altitude_m.isna() & r["clip"].isin(with_telemetry)
+    findings = []
+    if clips:
+        findings.append(Finding("aerial clips without any altitude (no telemetry?)", tuple(sorted(clips))))
+    if uncovered.any():
+        message = "aerial rows without altitude in clips with telemetry (frames the SRT does not cover)"
+        findings.append(Finding(message, tuple(r.image_id[uncovered])))
+    return findings
 
 
 @check("metadata.timestamps")

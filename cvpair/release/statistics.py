@@ -14,9 +14,11 @@ import pyarrow.parquet as pq
 
 from cvpair.errors import InputError, Problem
 from cvpair.release import layout
-from cvpair.schema import VIEWS
+from cvpair.schema import ABOVE_TAKEOFF, VIEWS
 
-COLUMNS = ("identity", "view", "device", "clip", "crop_width", "crop_height", "altitude_m")
+COLUMNS = (
+    "identity", "view", "device", "clip", "crop_width", "crop_height", "altitude_m", "altitude_reference",
+)  # fmt: skip
 HISTOGRAM_BINS = 10
 
 
@@ -104,9 +106,10 @@ def identity_histogram(per_identity: np.ndarray, bins: int = HISTOGRAM_BINS) -> 
 
 
 def aerial_altitudes(columns: dict[str, np.ndarray]) -> np.ndarray:
-    """Drone altitudes of the aerial rows that have telemetry (null altitudes left out)."""
-    altitude = columns["altitude_m"][columns["view"] == "aerial"].astype(np.float64)
-    return altitude[~np.isnan(altitude)]
+    """Drone altitudes above take-off of the aerial rows (others are not comparable: above sea level,
+    or of a telemetry format that does not say)."""
+    chosen = (columns["view"] == "aerial") & (columns["altitude_reference"] == ABOVE_TAKEOFF)
+    return columns["altitude_m"][chosen].astype(np.float64)
 
 
 def release_statistics(release: Path) -> ReleaseStatistics:

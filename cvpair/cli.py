@@ -247,21 +247,44 @@ def validate(release: Path, profile: str | None, as_json: bool, workers: int | N
               help="Campaign size: demo (24 identities) or cvpair-v1.0 (894 identities).")  # fmt: skip
 @click.option("--seed", type=int, default=0, show_default=True, help="Same seed, same campaign.")
 @click.option("--workers", type=click.IntRange(min=1), help="Rendering processes [default: one per CPU].")
+@click.option("--codec", type=click.Choice(["h264", "hevc"]), default="h264", show_default=True)
+@click.option("--bit-depth", type=click.Choice(["8", "10"]), default="8", show_default=True)
+@click.option("--container", type=click.Choice(["mp4", "mov"]), default="mp4", show_default=True)
+@click.option("--b-frames", type=click.IntRange(0, 8), default=0, show_default=True,
+              help="B-frames between reference frames (the same bytes each run only without).")  # fmt: skip
+@click.option("--rotation", type=click.Choice(["0", "90", "180", "270"]), default="0", show_default=True,
+              help="Rotation tag of the street clips (a phone filmed upright), anticlockwise.")  # fmt: skip
+@click.option("--resolution", metavar="WxH", help="Frame size [default: the profile's, 1280x720].")
+@click.option("--srt-layout", default="mavic3", show_default=True,
+              help="Drones' SRT layout: mavic3, air2s, mavic2pro, p4p, mavicpro or m300.")  # fmt: skip
 @click.option("--annotations", default="cvat", show_default=True,
               type=click.Choice(["cvat", "fiftyone", "cvat-project", "labels", "mot", "rotated"]),
               help="How annotations are written: as CVAT exports a task, as FiftyOne re-saves it, one CVAT "
                    "project export, other labels, CVAT's MOT 1.1 export, rotated boxes.")  # fmt: skip
-def synth(out: Path, profile: str, seed: int, workers: int | None, annotations: str) -> None:
+def synth(out: Path, profile: str, seed: int, workers: int | None, annotations: str, codec: str,
+          bit_depth: str, container: str, b_frames: int, rotation: str, resolution: str | None,
+          srt_layout: str) -> None:  # fmt: skip
     """Generate a synthetic capture campaign (drone and street clips, CVAT XML, DJI SRT) in OUT."""
+    import dataclasses
     import time
 
-    from cvpair.synth import generate_campaign, get_profile
+    from cvpair.synth import CampaignMedia, VideoFormat, generate_campaign, get_profile
     from cvpair.synth.variants import rewrite_annotations
 
+    settings = get_profile(profile)
+    if resolution:
+        width, _, height = resolution.lower().partition("x")
+        if not (width.isdigit() and height.isdigit()) or int(width) % 2 or int(height) % 2:
+            raise click.BadParameter(
+                f"{resolution!r}: give even WIDTHxHEIGHT, e.g. 3840x2160", param_hint="--resolution"
+            )
+        settings = dataclasses.replace(settings, width=int(width), height=int(height))
+    video = VideoFormat(codec=codec, bit_depth=int(bit_depth), container=container, b_frames=b_frames)
+    media = CampaignMedia(video, dataclasses.replace(video, rotation=int(rotation)), srt_layout)
     started = time.perf_counter()
-    generate_campaign(out, profile=profile, seed=seed, workers=workers)
+    generate_campaign(out, profile=settings, seed=seed, workers=workers, media=media)
     rewrite_annotations(out, annotations)
     clips = len((out / "manifest.csv").read_text().splitlines()) - 1
-    identities = get_profile(profile).identities
+    identities = settings.identities
     seconds = time.perf_counter() - started
     click.echo(f"campaign written to {out}: {clips} clips, {identities} identities in {seconds:.1f} s")

@@ -1,5 +1,9 @@
 """Decoding only the frames a shard needs from one video, with PyAV.
 
+Frame k is what CVAT calls frame k: the k-th decoded frame in presentation order from the first frame
+shown, turned as the display rotation tag says (CVAT turns frames by the tag, as FFmpeg's command line
+does). Packets an edit list hides are not frames; times are measured from the first frame shown.
+
 Packets are first demuxed without decoding (cheap) to learn every frame's presentation time and where the
 keyframes are. Wanted frames are then decoded in runs: a run starts with a seek to the keyframe before its
 first frame, so long stretches with nothing wanted are skipped, and only wanted frames are converted to
@@ -78,7 +82,7 @@ class VideoReader:
         packets: list[tuple[int, bool]] = []
         try:
             for packet in container.demux(stream):
-                if packet.pts is not None:
+                if packet.pts is not None and not packet.is_discard:
                     packets.append((packet.pts, packet.is_keyframe))
         except av.error.FFmpegError as error:
             self.issues.messages.append(f"demuxing stopped after {len(packets)} packets: {error}")
@@ -136,7 +140,7 @@ class VideoReader:
                     index = self._frame_of.get(frame.pts)
                     if index in todo:
                         todo.discard(index)
-                        yield DecodedFrame(index, self._time(frame.pts), _bgr(frame))
+                        yield DecodedFrame(index, self._time(frame.pts), _shown(frame))
                 if not todo:
                     return
         except av.error.FFmpegError as error:
@@ -164,10 +168,15 @@ class VideoReader:
         return float((pts - self._pts[0]) * self._time_base)
 
 
-def _bgr(frame) -> np.ndarray:
-    """The frame as a BGR array, converted on this thread: PyAV's default starts a pool of scaling threads
-    (one per CPU) for every frame, which costs more than it saves and competes with the other workers."""
-    return frame.to_ndarray(format="bgr24", threads=1)
+def _shown(frame) -> np.ndarray:
+    """The frame as shown, a BGR array: turned by its rotation tag (a quarter turn moves pixels, it does
+    not resample them). Converted to RGB as FFmpeg's command line does (bicubic chroma: the same pixels
+    for 8-bit video, the closest for 10-bit), on this thread: PyAV's default starts a pool of scaling
+    threads (one per CPU) for every frame, which costs more than it saves and competes with the workers."""
+    image = frame.to_ndarray(format="bgr24", interpolation="BICUBIC", threads=1)
+    if frame.rotation % 360:
+        image = np.ascontiguousarray(np.rot90(image, k=frame.rotation // 90))
+    return image
 
 
 def _drain(stream) -> None:

@@ -1,6 +1,15 @@
 """The deterministic synthetic capture-campaign generator behind `cvpair synth`."""
 
-from cvpair.synth.campaign import generate_campaign
+from cvpair.synth.campaign import CampaignMedia, generate_campaign
 from cvpair.synth.profiles import PROFILES, SynthProfile, get_profile
+from cvpair.synth.writers import SRT_LAYOUTS, VideoFormat
 
-__all__ = ["PROFILES", "SynthProfile", "generate_campaign", "get_profile"]
+__all__ = [
+    "PROFILES",
+    "SRT_LAYOUTS",
+    "CampaignMedia",
+    "SynthProfile",
+    "VideoFormat",
+    "generate_campaign",
+    "get_profile",
+]

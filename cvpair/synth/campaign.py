@@ -28,13 +28,40 @@ from cvpair.synth.renderer import Actor, FrameRenderer
 from cvpair.synth.scene import PAVEMENT_M, ROAD_HALF_M, Trajectory, make_site, plan_traffic
 from cvpair.synth.shapes import vehicle_parts
 from cvpair.synth.vehicles import VehicleSpec, make_catalogue
-from cvpair.synth.writers import ManifestRow, SrtEntry, TaskInfo, VideoWriter, cvat_xml, dji_srt, manifest_csv
+from cvpair.synth.writers import (
+    SRT_LAYOUTS,
+    ManifestRow,
+    SrtEntry,
+    TaskInfo,
+    VideoFormat,
+    VideoWriter,
+    cvat_xml,
+    dji_srt,
+    manifest_csv,
+)
 
 VIEW_PREFIX = {"aerial": "A", "ground": "G"}
 # street cameras: vehicles farther than this are too small to matter when placing traffic
 GROUND_RANGE_M = 45.0
 CAMPAIGN_START = datetime(2026, 5, 1, 8, 0, 0)
 TELEMETRY_WANDER_M = 0.02  # random-walk step of the logged position per frame
+
+
+@dataclass(frozen=True)
+class CampaignMedia:
+    """How the campaign's files are written: each view's video format (a phone filming upright tags its
+    street clips with a rotation) and the drones' SRT layout (a key of `SRT_LAYOUTS`)."""
+
+    aerial: VideoFormat = VideoFormat()
+    ground: VideoFormat = VideoFormat()
+    srt_layout: str = "mavic3"
+
+    def __post_init__(self) -> None:
+        if self.srt_layout not in SRT_LAYOUTS:
+            known = ", ".join(SRT_LAYOUTS)
+            raise InputError(
+                Problem("--srt-layout", f"unknown SRT layout {self.srt_layout!r}; known: {known}")
+            )
 
 
 @dataclass(frozen=True)
@@ -121,7 +148,7 @@ def _plan_clip(profile: SynthProfile, seed: int, view: str, code: int, number: i
     )
 
 
-def render_clip(plan: ClipPlan, root: Path) -> ManifestRow:
+def render_clip(plan: ClipPlan, root: Path, media: CampaignMedia = CampaignMedia()) -> ManifestRow:
     """Renders one clip into `root`: its video, its CVAT annotation and, for a drone, its SRT telemetry."""
     site = make_site(plan.seed, plan.site_index)
     actors = tuple(
@@ -140,8 +167,9 @@ def render_clip(plan: ClipPlan, root: Path) -> ManifestRow:
         plan.noise_seed,
     )
     timelines: list[list] = [[] for _ in actors]
-    video = f"videos/{plan.clip_id}.mp4"
-    with VideoWriter(root / video, plan.width, plan.height, plan.fps) as writer:
+    video_format = media.aerial if plan.view == "aerial" else media.ground
+    video = f"videos/{plan.clip_id}{video_format.suffix}"
+    with VideoWriter(root / video, plan.width, plan.height, plan.fps, video_format) as writer:
         for frame in range(plan.frames):
             image, observations = renderer.render(frame)
             writer.write(image)
@@ -163,7 +191,7 @@ def render_clip(plan: ClipPlan, root: Path) -> ManifestRow:
     telemetry = ""
     if plan.view == "aerial":
         telemetry = f"telemetry/{plan.clip_id}.SRT"
-        (root / telemetry).write_bytes(dji_srt(_telemetry(plan, site)))
+        (root / telemetry).write_bytes(dji_srt(_telemetry(plan, site), media.srt_layout))
     return ManifestRow(plan.clip_id, video, annotation, plan.view, plan.device, telemetry)
 
 
@@ -203,9 +231,14 @@ def _start_worker() -> None:
 
 
 def generate_campaign(
-    out: Path, profile: str | SynthProfile = "demo", seed: int = 0, workers: int | None = None
+    out: Path,
+    profile: str | SynthProfile = "demo",
+    seed: int = 0,
+    workers: int | None = None,
+    media: CampaignMedia = CampaignMedia(),
 ) -> Path:
-    """Writes a synthetic campaign folder at `out` (which must not exist or be empty) and returns it.
+    """Writes a synthetic campaign folder at `out` (which must not exist or be empty) and returns it;
+    `media` says in which video formats and SRT layout.
 
     The folder is assembled under a hidden sibling name and renamed into place at the end, so an
     interrupted run never leaves something that looks like a complete campaign.
@@ -221,7 +254,7 @@ def generate_campaign(
     try:
         for folder in ("videos", "annotations", "telemetry"):
             (staging / folder).mkdir(parents=True)
-        rows = _render_all(plans, staging, workers or os.cpu_count() or 1)
+        rows = _render_all(plans, staging, workers or os.cpu_count() or 1, media)
         (staging / "manifest.csv").write_bytes(manifest_csv(rows))
         if out.exists():
             out.rmdir()
@@ -234,17 +267,17 @@ def generate_campaign(
     return out
 
 
-def _render_all(plans: list[ClipPlan], root: Path, workers: int) -> list[ManifestRow]:
+def _render_all(plans: list[ClipPlan], root: Path, workers: int, media: CampaignMedia) -> list[ManifestRow]:
     """Renders every clip; clips are handed out grouped by site so each worker reuses its site textures."""
     order = sorted(range(len(plans)), key=lambda i: (plans[i].site_index, i))
     if workers <= 1 or len(plans) == 1:
-        rows = {i: render_clip(plans[i], root) for i in order}
+        rows = {i: render_clip(plans[i], root, media) for i in order}
     else:
         context = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(
             min(workers, len(plans)), mp_context=context, initializer=_start_worker
         ) as pool:
-            futures = {i: pool.submit(render_clip, plans[i], root) for i in order}
+            futures = {i: pool.submit(render_clip, plans[i], root, media) for i in order}
             try:
                 rows = {i: future.result() for i, future in futures.items()}
             except BaseException:

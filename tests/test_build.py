@@ -406,3 +406,19 @@ def test_cli_without_a_campaign_builds_the_bundled_sample(demo_campaign, demo_re
     release = tmp_path / "cvpair-release"
     assert f'from datasets import load_dataset; ds = load_dataset("{release}")' in result.output
     assert _data_files(release) == _data_files(demo_release)
+
+
+def test_a_campaign_with_folders_linked_to_another_disk_builds(mini_campaign, tmp_path):
+    """Footage often lives on another disk and the campaign folder links to it."""
+    campaign, footage = _copy(mini_campaign, tmp_path / "campaign"), tmp_path / "disk2" / "footage"
+    footage.mkdir(parents=True)
+    for folder in ("videos", "annotations"):
+        shutil.move(campaign / folder, footage / folder)
+        (campaign / folder).symlink_to(footage / folder, target_is_directory=True)
+
+    result = build_release(campaign, tmp_path / "release", workers=1)
+
+    recorded = json.loads((result.release / "provenance.json").read_text())["campaign"]["files"]
+    inputs = sorted(p.relative_to(campaign).as_posix() for p in campaign.glob("*/*"))
+    assert sorted(recorded) == sorted(["manifest.csv", *inputs])
+    assert any(name.startswith("videos/") for name in recorded)

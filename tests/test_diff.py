@@ -145,3 +145,18 @@ def test_campaign_provenance_reuses_checksums_the_build_already_computed(tmp_pat
     (tmp_path / "video.mp4").write_bytes(b"frames")
     record = campaign_provenance(tmp_path, ["video.mp4"], {}, known_sha256={tmp_path / "video.mp4": "f" * 64})
     assert record["campaign"]["files"] == {"video.mp4": {"sha256": "f" * 64, "bytes": 6}}
+
+
+def test_campaign_provenance_keeps_folders_linked_to_another_disk_under_their_campaign_names(tmp_path):
+    """videos/ and annotations/ as symbolic links to footage elsewhere, as capture teams keep it."""
+    footage, campaign = tmp_path / "disk2" / "footage", tmp_path / "campaign"
+    (footage / "clips").mkdir(parents=True)
+    (footage / "clips" / "A0001.mp4").write_bytes(b"frames")
+    campaign.mkdir()
+    (campaign / "videos").symlink_to(footage / "clips", target_is_directory=True)
+    outside = tmp_path / "notes.txt"
+    outside.write_bytes(b"seen")
+
+    record = campaign_provenance(campaign, [campaign / "videos" / "A0001.mp4", outside], {})
+
+    assert sorted(record["campaign"]["files"]) == ["../notes.txt", "videos/A0001.mp4"]

@@ -232,7 +232,7 @@ def _provenance(
     by_clip = {s.summary.clip: s.summary.inputs for s in shards}
     for clip in checked.clips:
         for role, path in shard_inputs(clip).items():
-            known[Path(path).resolve()] = by_clip[clip.clip.clip_id][role]
+            known[Path(path)] = by_clip[clip.clip.clip_id][role]
     files = [root / name for name in SIDE_FILES if (root / name).is_file()] + list(known)
     params = {**asdict(settings), "split_manifest": str(manifest) if manifest else None}
     return campaign_provenance(root, files, params, known_sha256=known)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import platform
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -61,20 +62,22 @@ def campaign_provenance(
 
     `files`: every input the build read (manifest, identities, videos, annotations, telemetry, corrections),
     absolute or relative to `campaign_root`; they are stored by their path relative to the campaign, so the
-    record does not depend on where the campaign sits on disk. `params`: the build parameters (profile,
-    seed, thresholds, ...), JSON-serialisable, stored as given. `known_sha256`: checksums the caller
-    already computed (absolute path -> hex), so large videos are not read twice.
+    record does not depend on where the campaign sits on disk (a file outside it is stored as `../...`).
+    `params`: the build parameters (profile, seed, thresholds, ...), JSON-serialisable, stored as given.
+    `known_sha256`: checksums the caller already computed (absolute path -> hex), so large videos are not
+    read twice.
 
     Returns `{"toolkit_version", "profile", "seed", "parameters": {the other params},
     "campaign": {"name", "files": {relpath: {"sha256", "bytes"}}}, "environment": {"python", "libraries"}}`:
     profile and seed sit at the top, where `cvpair validate` and the team contract look for them.
     """
-    root = Path(campaign_root).resolve()
+    root = _absolute(campaign_root)
+    known = {_absolute(path): digest for path, digest in (known_sha256 or {}).items()}
     inputs = {}
     for file in files:
-        path = (root / file).resolve()
-        inputs[path.relative_to(root).as_posix()] = {
-            "sha256": (known_sha256 or {}).get(path) or sha256_of_file(path),
+        path = _absolute(root / file)
+        inputs[Path(os.path.relpath(path, root)).as_posix()] = {
+            "sha256": known.get(path) or sha256_of_file(path),
             "bytes": path.stat().st_size,
         }
     return {
@@ -84,6 +87,12 @@ def campaign_provenance(
         "campaign": {"name": root.name, "files": dict(sorted(inputs.items()))},
         "environment": {"python": platform.python_version(), "libraries": _library_versions()},
     }
+
+
+def _absolute(path: Path | str) -> Path:
+    """`path` made absolute by its spelling, symbolic links kept: a campaign whose `videos/` links to
+    another disk records its videos as `videos/...`, where the manifest names them."""
+    return Path(os.path.abspath(path))
 
 
 @dataclass(frozen=True)

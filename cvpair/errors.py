@@ -37,22 +37,3 @@ class InputError(CvpairError):
         self.problems = problems if isinstance(problems, list) else [problems]
         lines = [f"{headline}: {len(self.problems)} problem(s)"] + [f"  {p}" for p in self.problems]
         super().__init__("\n".join(lines))
-
-
-def grouped(problems: list[Problem], shown: int = 3) -> list[Problem]:
-    """One problem per (file, message), counting its repeats and naming its first `shown` lines: a
-    reader that finds the same fault on every line of a file says so once, not ten thousand times."""
-    groups: dict[tuple[str, str], list[Problem]] = {}
-    for problem in problems:
-        groups.setdefault((str(problem.path), problem.message), []).append(problem)
-    merged = []
-    for repeats in groups.values():
-        first = repeats[0]
-        if len(repeats) == 1:
-            merged.append(first)
-            continue
-        where = [str(p.line) for p in repeats[:shown] if p.line is not None]
-        more = ", ..." if len(repeats) > shown else ""
-        lines = f"; lines {', '.join(where)}{more}" if where else ""
-        merged.append(Problem(first.path, f"{first.message} ({len(repeats)} times{lines})", line=first.line))
-    return merged

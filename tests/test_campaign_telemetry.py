@@ -57,7 +57,7 @@ def test_malformed_entries_are_named_by_line(tmp_path):
     first_bad = good.count("\n") + 1
     [problem] = caught.value.problems  # the same fault twice: reported once, with its count
     assert (problem.path, problem.line) == (path, first_bad)
-    assert f"(2 times; lines {first_bad}, {first_bad + 6})" in problem.message
+    assert f"(2 times, next on lines {first_bad + 6})" in problem.message
 
 
 def test_a_value_that_is_not_a_number_is_refused(tmp_path):

@@ -167,7 +167,7 @@ def test_a_layout_without_times_is_refused_once_with_a_count():
     with pytest.raises(InputError) as caught:
         read_telemetry(SRT / "mavic_2_style.SRT")
 
-    assert "(468 times; lines 1, 5, 9, ...)" in caught.value.problems[0].message
+    assert "(468 times, next on lines 5, 9, 13, 17, 21, ...)" in caught.value.problems[0].message
 
 
 def test_mavic_2_pro_entries_are_placed_by_time_not_by_frame_counter():

@@ -29,7 +29,8 @@ from pathlib import Path
 
 from cvpair.campaign.fields import to_float, to_int
 from cvpair.campaign.model import Telemetry, TelemetrySample
-from cvpair.errors import InputError, Problem, grouped
+from cvpair.campaign.problems import ProblemLog
+from cvpair.errors import InputError
 from cvpair.schema import ABOVE_SEA_LEVEL, ABOVE_TAKEOFF, UNKNOWN_REFERENCE
 
 _CLOCK = r"(\d+):(\d\d):(\d\d)[,.](\d{1,3})"
@@ -81,16 +82,16 @@ def read_telemetry(path: Path) -> Telemetry:
     path = Path(path)
     text = path.read_text(encoding="utf-8-sig", errors="replace")
     entries = list(_entries(text.splitlines()))
-    problems: list[Problem] = []
-    parsed = [p for entry in entries if (p := _parse(path, entry, problems)) is not None]
+    log = ProblemLog(path)
+    parsed = [p for entry in entries if (p := _parse(entry, log)) is not None]
     if not entries:
-        problems.append(Problem(path, "holds no SRT entries"))
-    if not problems:
-        _check_layout(path, parsed, entries[-1], problems)
-    if not problems:
-        _check_times(path, [p.sample for p in parsed], problems)
-    if problems:
-        raise InputError(grouped(problems), headline=f"cannot read DJI telemetry {path}")
+        log.add("empty", "holds no SRT entries")
+    if not log:
+        _check_layout(parsed, entries[-1], log)
+    if not log:
+        _check_times([p.sample for p in parsed], log)
+    if log:
+        raise InputError(log.problems(), headline=f"cannot read DJI telemetry {path}")
     altitude = parsed[0].layout[1]
     reference = next((ref for name, _, ref in _ALTITUDES if name == altitude), None)
     return Telemetry(path, tuple(p.sample for p in parsed), reference, _describe(*parsed[0].layout))
@@ -151,123 +152,113 @@ def _seconds(hours: str, minutes: str, seconds: str, millis: str) -> float:
     return int(hours) * 3600 + int(minutes) * 60 + int(seconds) + int(millis.ljust(3, "0")) / 1000
 
 
-def _parse(path: Path, entry: _Entry, problems: list[Problem]) -> _Parsed | None:
+class _Unreadable(Exception):
+    """A value an entry writes but that cannot be read: (kind, message) for the problem log."""
+
+
+def _parse(entry: _Entry, log: ProblemLog) -> _Parsed | None:
     timing = _TIME.match(entry.lines[1]) if len(entry.lines) > 1 else None
     if to_int(entry.lines[0]) is None or timing is None:
         message = (
             "an SRT entry starts with its number and a 'start --> end' time line; without it the entry "
             "cannot be placed on the video's clock"
         )
-        problems.append(Problem(path, message, line=entry.line))
+        log.add("no time line", message, line=entry.line)
         return None
     start, end = _seconds(*timing.groups()[:4]), _seconds(*timing.groups()[4:])
     if end < start:
-        problems.append(Problem(path, "the entry ends before it starts", line=entry.line + 1))
+        log.add("ends before it starts", "the entry ends before it starts", line=entry.line + 1)
         return None
     body = " ".join(entry.lines[2:])
-    errors_before = len(problems)
-    gps, latitude, longitude = _position(path, entry, body, problems)
-    field, altitude = _altitude(path, entry, body, problems)
-    if len(problems) > errors_before:
+    try:
+        gps, latitude, longitude = _position(body)
+        field, altitude = _altitude(body)
+    except _Unreadable as unreadable:
+        log.add(*unreadable.args, line=entry.line)
         return None
     sample = TelemetrySample(start, end, latitude, longitude, altitude, entry.line)
     return _Parsed(sample, (gps, field))
 
 
-def _reading(path: Path, entry: _Entry, name: str, text: str, problems: list[Problem]) -> float | None:
-    """A number as firmwares write it (a unit letter may follow), None for no reading, else a problem."""
+def _reading(name: str, text: str) -> float | None:
+    """A number as firmwares write it (a unit letter may follow), None for no reading."""
     text = text.strip()
     if text in _NO_READING:
         return None
     value = to_float(text.rstrip("mM"))
     if value is None:
-        problems.append(Problem(path, f"{name} {text!r} is not a number", line=entry.line))
+        raise _Unreadable(f"{name} not a number", f"{name} {text!r} is not a number")
     return value
 
 
-def _position(
-    path: Path, entry: _Entry, body: str, problems: list[Problem]
-) -> tuple[str, float | None, float | None]:
+def _position(body: str) -> tuple[str, float | None, float | None]:
     """(GPS layout, latitude, longitude); (0, 0), written before the satellite fix, is no position."""
     latitude_match, longitude_match = _BRACKET_LATITUDE.search(body), _BRACKET_LONGITUDE.search(body)
     paren = _PAREN_GPS.search(body)
     if latitude_match and longitude_match:
         layout = "[latitude] [longitude]"
-        latitude = _reading(path, entry, "latitude", latitude_match.group(1), problems)
-        longitude = _reading(path, entry, "longitude", longitude_match.group(1), problems)
+        latitude = _reading("latitude", latitude_match.group(1))
+        longitude = _reading("longitude", longitude_match.group(1))
     elif paren:
         parts = [part.strip() for part in paren.group(1).split(",")]
         if len(parts) != 3:
-            problems.append(Problem(path, f"GPS({paren.group(1)}) should hold three values", line=entry.line))
-            return "", None, None
+            raise _Unreadable("GPS values", f"GPS({paren.group(1)}) should hold three values")
         # Matrice 300 firmware writes (lat, lon, altitude with an M); every other (lon, lat, satellites).
         if parts[2].upper().endswith("M"):
             layout, order = "(lat, lon, altitude)", (0, 1)
         else:
             layout, order = "(lon, lat, satellites)", (1, 0)
-        latitude = _reading(path, entry, "GPS latitude", parts[order[0]], problems)
-        longitude = _reading(path, entry, "GPS longitude", parts[order[1]], problems)
+        latitude = _reading("GPS latitude", parts[order[0]])
+        longitude = _reading("GPS longitude", parts[order[1]])
     else:
         return _NONE, None, None
     if latitude is None or longitude is None or (latitude == 0 and longitude == 0):
         return layout, None, None
     if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
-        problems.append(
-            Problem(path, f"latitude {latitude} / longitude {longitude} is not a place", line=entry.line)
-        )
+        raise _Unreadable("not a place", f"latitude {latitude} / longitude {longitude} is not a place")
     return layout, latitude, longitude
 
 
-def _altitude(path: Path, entry: _Entry, body: str, problems: list[Problem]) -> tuple[str, float | None]:
+def _altitude(body: str) -> tuple[str, float | None]:
     """(altitude field, value) of the most telling altitude field the entry has."""
     for name, pattern, _ in _ALTITUDES:
         match = pattern.search(body)
         if match:
-            return name, _reading(path, entry, name, match.group(1), problems)
+            return name, _reading(name, match.group(1))
     return _NONE, None
 
 
-def _check_layout(path: Path, parsed: list[_Parsed], last: _Entry, problems: list[Problem]) -> None:
+def _check_layout(parsed: list[_Parsed], last: _Entry, log: ProblemLog) -> None:
     """Every entry writes GPS and altitude as the first one does."""
     layout = parsed[0].layout
     for number, entry in enumerate(parsed):
         if entry.layout == layout:
             continue
-        describe = _describe
         missing = all(found in (_NONE, kept) for found, kept in zip(entry.layout, layout, strict=True))
         if number == len(parsed) - 1 and missing:
-            problems.append(
-                Problem(
-                    path,
-                    f"the last entry (lines {last.line}-{last.last_line}) is cut short: it has "
-                    f"{describe(*entry.layout)} where every entry before it has {describe(*layout)}; "
-                    "delete it, or copy the file again from the drone's card",
-                    line=entry.sample.line,
-                )
+            message = (
+                f"the last entry (lines {last.line}-{last.last_line}) is cut short: it has "
+                f"{_describe(*entry.layout)} where every entry before it has {_describe(*layout)}; "
+                "delete it, or copy the file again from the drone's card"
             )
+            log.add("cut short", message, line=entry.sample.line)
         else:
-            problems.append(
-                Problem(
-                    path,
-                    f"entries change layout here, from {describe(*layout)} to {describe(*entry.layout)}: "
-                    "two recordings joined into one file? Give each video its own SRT file",
-                    line=entry.sample.line,
-                )
+            message = (
+                f"entries change layout here, from {_describe(*layout)} to {_describe(*entry.layout)}: "
+                "two recordings joined into one file? Give each video its own SRT file"
             )
+            log.add("layout change", message, line=entry.sample.line)
         return
 
 
-def _check_times(path: Path, samples: list[TelemetrySample], problems: list[Problem]) -> None:
+def _check_times(samples: list[TelemetrySample], log: ProblemLog) -> None:
     """Entries follow each other in time without overlapping: times that go back, or repeat, mean
     files joined together, and no frame can be given one state."""
     for previous, sample in zip(samples, samples[1:], strict=False):
         if sample.start_s <= previous.start_s or sample.start_s < previous.end_s - TIME_TOLERANCE_S:
-            problems.append(
-                Problem(
-                    path,
-                    f"the entry at {sample.start_s:.3f} s overlaps the one on line {previous.line} "
-                    f"({previous.start_s:.3f}-{previous.end_s:.3f} s): several recordings joined into "
-                    "one file? Give each video its own SRT file",
-                    line=sample.line,
-                )
+            message = (
+                f"the entry at {sample.start_s:.3f} s overlaps the one on line {previous.line} "
+                f"({previous.start_s:.3f}-{previous.end_s:.3f} s): several recordings joined into "
+                "one file? Give each video its own SRT file"
             )
+            log.add("overlap", message, line=sample.line)

@@ -2,7 +2,8 @@
 
 Both sides read the same Parquet row-group ranges with the same number of processes; only the work per
 image differs. Without a full-size build at hand (`--release`), the script writes a full-size synthetic
-release first (894 identities, 14,969 JPEG crops of 40-250 px, through `write_release`) and says so.
+release first (the published v1.0 table: 894 identities, 14,969 JPEG crops of 40-250 px, through
+`write_release`) and says so.
 Prints the median wall time of each (runs alternate, so both see the same machine load), their ratio, the
 CPU-time ratio (steadier on a shared machine), and the peak resident memory, child processes included.
 
@@ -66,9 +67,12 @@ def _row(rng: np.random.Generator, identity: int, view: str, index: int) -> dict
         "identity": identity,
         "view": view_label(view),
         "device": "drone-1" if view == "aerial" else "street-1",
+        "source_name": "",
         "clip": clip,
+        "sequence": None,
         "track": 1,
         "frame": 5 * index,
+        "instance": None,
         "timestamp_s": index / 5,
         "bbox_x": 10.0,
         "bbox_y": 10.0,
@@ -86,22 +90,28 @@ def _row(rng: np.random.Generator, identity: int, view: str, index: int) -> dict
     }
 
 
-def _images_in_view(total: int, view: str) -> int:
-    """An identity's images, split between its views (aerial gets the odd one)."""
-    return total // 2 + (total % 2 if view == "aerial" else 0)
+def _spread(total: int, identities: list[int]) -> dict[int, int]:
+    """`total` images spread as evenly as can be over `identities`."""
+    base, extra = divmod(total, len(identities))
+    return {identity: base + (k < extra) for k, identity in enumerate(identities)}
 
 
-def _batches(identities: list[int], views: tuple[str, ...], per_identity: dict[int, int], seed: int):
-    """Rows of `identities` in `views`, in image_id order, 500 at a time (memory stays bounded)."""
+def _batches(group, identities: list[int], counts: dict[tuple[int, str], int], seed: int):
+    """Rows of file group `group` (a `cvpair.protocol.FileGroup`), in image_id order, 500 at a time (memory
+    stays bounded). Each identity's images in a view are frames 0, 5, 10, ...: frame 0 is its query."""
+    from cvpair.protocol import QUERY, TEST, VIEWS
     from cvpair.schema import arrow_schema, view_label
 
+    views = VIEWS if group.view is None else (group.view,)
     rows: list[dict] = []
     clips = sorted(
         (f"{view[0].upper()}{identity:04d}", identity, view) for identity in identities for view in views
     )
     for _, identity, view in clips:
         rng = np.random.default_rng([seed, identity, view_label(view)])
-        rows += [_row(rng, identity, view, k) for k in range(_images_in_view(per_identity[identity], view))]
+        indices = range(1 if group.role == QUERY else counts[identity, view])
+        made = [_row(rng, identity, view, k) for k in indices]
+        rows += made[1:] if group.split == TEST and group.role != QUERY else made
         if len(rows) >= 500:
             yield pa.Table.from_pylist(rows, schema=arrow_schema())
             rows = []
@@ -110,20 +120,26 @@ def _batches(identities: list[int], views: tuple[str, ...], per_identity: dict[i
 
 
 def make_full_size_release(out: Path, seed: int = 0) -> Path:
-    """894 identities (half in test), 14,969 images split between the views of each identity."""
-    from cvpair.release import layout
+    """The published v1.0 table exactly (`splits/cvpair-v1.0/profile.json`): 391 train and 503 test
+    identities, each view's images spread evenly over them, one query per test identity and view."""
+    from cvpair import protocol
+    from cvpair.profiles import load_profile
     from cvpair.release.writer import write_release
 
-    base, extra = divmod(IMAGES, IDENTITIES)
-    per_identity = {i: base + (i <= extra) for i in range(1, IDENTITIES + 1)}
-    train, test = list(range(1, IDENTITIES // 2 + 1)), list(range(IDENTITIES // 2 + 1, IDENTITIES + 1))
+    table = load_profile("cvpair-v1.0").table
+    split_ids = {
+        protocol.TRAIN: list(range(1, table.identities[protocol.TRAIN] + 1)),
+        protocol.TEST: list(range(table.identities[protocol.TRAIN] + 1, IDENTITIES + 1)),
+    }
+    counts = {
+        (identity, view): n
+        for split, identities in split_ids.items()
+        for view in protocol.VIEWS
+        for identity, n in _spread(table.view_images(split, view), identities).items()
+    }
     return write_release(
         out,
-        {
-            layout.TRAIN: _batches(train, ("aerial", "ground"), per_identity, seed),
-            layout.TEST_AERIAL: _batches(test, ("aerial",), per_identity, seed),
-            layout.TEST_GROUND: _batches(test, ("ground",), per_identity, seed),
-        },
+        {g.name: _batches(g, split_ids[g.split], counts, seed) for g in protocol.FILE_GROUPS},
         provenance={"profile": "cvpair-v1.0", "toolkit_version": "bench", "seed": seed},
         report={},
     )

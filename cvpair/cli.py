@@ -12,6 +12,7 @@ from pathlib import Path
 import click
 
 from cvpair.errors import CvpairError
+from cvpair.protocol import DEFAULT_PROTOCOL, PROTOCOLS
 
 
 class _Group(click.Group):
@@ -67,6 +68,8 @@ def build(campaign: Path | None, out: Path, workers: int | None, seed: int, prof
         curate_params=CurateParams(max_per_view=max_per_view), work_dir=work_dir, executor=executor,
         progress=True,
     )  # fmt: skip
+    if result.took_over:
+        click.echo(f"note: {result.took_over}")
     click.echo(render(result.report))
     click.echo(f"shards: {result.shards_built} built, {result.shards_reused} reused from {result.work_dir}")
     if register:
@@ -80,7 +83,7 @@ def build(campaign: Path | None, out: Path, workers: int | None, seed: int, prof
 @click.argument("release", type=_existing_dir, default="cvpair-release")
 @click.option("--port", default=5151, show_default=True, help="Port of the FiftyOne App.")
 @click.option("--address", default="127.0.0.1", show_default=True, help="Address the App listens on.")
-@click.option("--protocol", type=click.Choice(["a2g", "g2a"]), default="a2g", show_default=True,
+@click.option("--protocol", type=click.Choice(list(PROTOCOLS)), default=DEFAULT_PROTOCOL, show_default=True,
               help="Protocol whose query / gallery roles fill the `role` field.")  # fmt: skip
 @click.option("--name", help="FiftyOne dataset name [default: the release folder's, prefixed cvpair-].")
 @click.option("--no-launch", is_flag=True, help="Only load (or refresh) the dataset; do not start the App.")
@@ -145,7 +148,7 @@ def check_campaign_command(campaign: Path) -> None:
 @click.argument("release", required=False)
 @click.option("--dataset", type=click.Choice(["cvpair", "veri776", "vehicleid"]), default="cvpair",
               show_default=True)  # fmt: skip
-@click.option("--config", type=click.Choice(["a2g", "g2a"]), help="Protocol to evaluate [default: both].")
+@click.option("--config", type=click.Choice(list(PROTOCOLS)), help="Protocol to evaluate [default: both].")
 @click.option("--epochs", type=int, default=60, show_default=True)
 @click.option("--device", type=click.Choice(["cpu", "cuda"]), help="[default: cuda when available]")
 @click.option("--p", "p", type=int, default=16, show_default=True, help="Identities per batch.")

@@ -14,8 +14,8 @@ import numpy as np
 import pyarrow as pa
 from PIL import Image
 
+from cvpair import protocol
 from cvpair.build.phash import phash, to_hex
-from cvpair.release import layout
 from cvpair.release.writer import write_release
 from cvpair.schema import ABOVE_TAKEOFF, arrow_schema, image_id, view_label
 
@@ -47,9 +47,12 @@ def crop_row(identity: int, view: str, index: int) -> dict:
         "identity": identity,
         "view": view_label(view),
         "device": "drone-1" if view == "aerial" else "street-1",
+        "source_name": "",
         "clip": clip,
+        "sequence": None,
         "track": identity,
         "frame": frame,
+        "instance": None,
         "timestamp_s": frame / 25,
         "bbox_x": 100.0,
         "bbox_y": 80.0,
@@ -68,24 +71,37 @@ def crop_row(identity: int, view: str, index: int) -> dict:
     }
 
 
-def _table(identities: list[int], views: tuple[str, ...], images_per_view: int) -> pa.Table:
-    rows = [crop_row(i, v, k) for i in identities for v in views for k in range(images_per_view)]
-    rows.sort(key=lambda row: row["image_id"])
-    return pa.Table.from_pylist(rows, schema=arrow_schema())
+def file_group_tables(rows: list[dict], test_ids: set[int]) -> dict[str, list[pa.Table]]:
+    """Rows (of identities in `test_ids` or train) as the writer's file groups, queries by the query rule."""
+    rows = sorted(rows, key=lambda row: row["image_id"])
+    groups = protocol.file_groups(
+        np.array([r["identity"] in test_ids for r in rows], dtype=bool),
+        *(np.array([r[c] for r in rows]) for c in ("identity", "view", "frame", "image_id")),
+    )
+    return {
+        name: [
+            pa.Table.from_pylist(
+                [r for r, g in zip(rows, groups, strict=True) if g == name], schema=arrow_schema()
+            )
+        ]
+        for name in protocol.FILE_GROUP_NAMES
+    }
 
 
 def make_release(
     out: Path, train_ids: list[int], test_ids: list[int], images_per_view: int = 3, profile: str = "demo"
 ) -> Path:
-    """Write a valid release with the given identities; every identity has both views."""
-    both = ("aerial", "ground")
+    """Write a valid release with the given identities; every identity has `images_per_view` images in
+    both views (at least 2 for a test identity to have a query and a gallery match in each protocol)."""
+    rows = [
+        crop_row(i, v, k)
+        for i in train_ids + test_ids
+        for v in protocol.VIEWS
+        for k in range(images_per_view)
+    ]
     return write_release(
         out,
-        {
-            layout.TRAIN: [_table(train_ids, both, images_per_view)],
-            layout.TEST_AERIAL: [_table(test_ids, ("aerial",), images_per_view)],
-            layout.TEST_GROUND: [_table(test_ids, ("ground",), images_per_view)],
-        },
+        file_group_tables(rows, set(test_ids)),
         provenance={"profile": profile, "toolkit_version": "test", "seed": 0},
         report={},
     )

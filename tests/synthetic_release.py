@@ -7,12 +7,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import pyarrow as pa
-
-from cvpair.release import layout
+from cvpair import protocol
 from cvpair.release.writer import write_release
-from cvpair.schema import ABOVE_TAKEOFF, arrow_schema
-from tests.release_factory import crop_row
+from cvpair.schema import ABOVE_TAKEOFF
+from tests.release_factory import crop_row, file_group_tables
 
 
 @dataclass(frozen=True)
@@ -20,7 +18,7 @@ class Identity:
     """One vehicle of a synthetic release: its split, images per view, and the drone's altitude."""
 
     identity: int
-    split: str  # layout.TRAIN or "test"
+    split: str  # protocol.TRAIN or protocol.TEST
     aerial: int
     ground: int
     altitude_m: float | None = 50.0  # of its first aerial image, +1 m per next one; None: no telemetry
@@ -37,22 +35,10 @@ def _rows(spec: Identity, view: str) -> list[dict]:
     return rows
 
 
-def _file_split(split: str, view: str) -> str:
-    if split == layout.TRAIN:
-        return layout.TRAIN
-    return layout.TEST_AERIAL if view == "aerial" else layout.TEST_GROUND
-
-
 def write_identities(out: Path, identities: list[Identity], provenance: dict | None = None) -> Path:
     """Write a release of `identities` at `out` through `write_release` (card and Croissant included)."""
-    groups: dict[str, list[dict]] = {name: [] for name in layout.FILE_SPLITS}
-    for spec in identities:
-        for view in ("aerial", "ground"):
-            groups[_file_split(spec.split, view)].extend(_rows(spec, view))
-    tables = {
-        name: [pa.Table.from_pylist(sorted(rows, key=lambda r: r["image_id"]), schema=arrow_schema())]
-        for name, rows in groups.items()
-    }
+    rows = [row for spec in identities for view in protocol.VIEWS for row in _rows(spec, view)]
+    tables = file_group_tables(rows, {s.identity for s in identities if s.split == protocol.TEST})
     record = provenance or {
         "toolkit_version": "test",
         "profile": "demo",
@@ -63,11 +49,11 @@ def write_identities(out: Path, identities: list[Identity], provenance: dict | N
 
 
 UNEVEN = [
-    Identity(1, layout.TRAIN, aerial=1, ground=1, altitude_m=30.0),
-    Identity(2, layout.TRAIN, aerial=2, ground=3, altitude_m=None),
-    Identity(3, layout.TRAIN, aerial=4, ground=1, altitude_m=80.0),
-    Identity(4, "test", aerial=2, ground=2, altitude_m=45.5),
-    Identity(5, "test", aerial=3, ground=0, altitude_m=60.0),
-    Identity(6, "test", aerial=1, ground=5, altitude_m=100.0),
+    Identity(1, protocol.TRAIN, aerial=1, ground=1, altitude_m=30.0),
+    Identity(2, protocol.TRAIN, aerial=2, ground=3, altitude_m=None),
+    Identity(3, protocol.TRAIN, aerial=4, ground=1, altitude_m=80.0),
+    Identity(4, protocol.TEST, aerial=2, ground=2, altitude_m=45.5),
+    Identity(5, protocol.TEST, aerial=3, ground=0, altitude_m=60.0),
+    Identity(6, protocol.TEST, aerial=1, ground=5, altitude_m=100.0),
 ]
 """Six identities, 2 to 6 images each, one seen from the air only, one without telemetry."""

@@ -11,6 +11,7 @@ import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
 
+from cvpair import protocol
 from cvpair.browse.fingerprint import release_fingerprint
 from cvpair.browse.pairing import Pair, pair_crops, pair_views
 from cvpair.cli import main
@@ -18,11 +19,11 @@ from cvpair.release import layout
 from tests.synthetic_release import Identity, write_identities
 
 IDENTITIES = [
-    Identity(1, layout.TRAIN, aerial=3, ground=1),
-    Identity(2, layout.TRAIN, aerial=2, ground=2),
-    Identity(3, "test", aerial=1, ground=2),
-    Identity(4, "test", aerial=2, ground=2),
-    Identity(5, "test", aerial=0, ground=2),
+    Identity(1, protocol.TRAIN, aerial=3, ground=1),
+    Identity(2, protocol.TRAIN, aerial=2, ground=2),
+    Identity(3, protocol.TEST, aerial=1, ground=2),
+    Identity(4, protocol.TEST, aerial=2, ground=2),
+    Identity(5, protocol.TEST, aerial=0, ground=2),
 ]
 # Worked out by hand: pairs per identity = max(aerial, ground) = 3 + 2 + 2 + 2 + 2; every slot filled is a
 # sample; the shorter side is repeated (identity 1: 2 ground repeats, identity 3: 1 aerial repeat).
@@ -104,15 +105,17 @@ def test_a_group_holds_one_aerial_and_one_ground_crop_of_one_identity(dataset):
 
 def test_saved_views_split_the_crops_by_protocol_role(dataset):
     counts = {name: len(dataset.load_saved_view(name)) for name in dataset.list_saved_views()}
-    # test crops, each once: aerial 1 + 2 + 0, ground 2 + 2 + 2; train: 5 pairs, test: 4 with an aerial side
+    # test crops, each once: aerial 1 + 2 + 0, ground 2 + 2 + 2; train: 5 pairs, test: 4 with an aerial side.
+    # Queries are each identity's first crop in a view: aerial ids 3, 4; ground ids 3, 4, 5; the rest is
+    # gallery: aerial 0 + 1 + 0, ground 1 + 1 + 1.
     assert counts == {
         "train": 5,
         "test": 4,
         "unpaired": 2,
-        "a2g_query": 3,
-        "a2g_gallery": 6,
-        "g2a_query": 6,
-        "g2a_gallery": 3,
+        "a2g_query": 2,
+        "a2g_gallery": 3,
+        "g2a_query": 3,
+        "g2a_gallery": 1,
     }
     assert set(dataset.load_saved_view("unpaired").values("identity")) == {5}
 
@@ -151,7 +154,10 @@ def test_loading_again_keeps_the_dataset_and_its_tags_and_switches_protocol(data
     again = load_release(release, name="browse-test", protocol="g2a")
     assert again._doc.id == dataset._doc.id
     assert len(again.select_group_slices().match_tags("keep-me")) == 1
-    assert set(again.load_saved_view("a2g_query").values("role")) == {"gallery"}
+    # under g2a, a2g's aerial queries and ground gallery hold no role: they are not g2a's gallery or queries
+    assert set(again.load_saved_view("a2g_query").values("role")) == {None}
+    assert set(again.load_saved_view("a2g_gallery").values("role")) == {None}
+    assert set(again.load_saved_view("g2a_query").values("role")) == {"query"}
     load_release(release, name="browse-test", protocol="a2g")
 
 

@@ -14,12 +14,13 @@ from cvpair.training.cvnet import build_model
 from cvpair.training.data import load_cvpair
 from cvpair.training.engine import CHECKPOINT, TrainConfig, fit
 
+from cvpair import protocol
 from cvpair.cli import main
 from tests.synthetic_release import Identity, write_identities
 
-IDENTITIES = [Identity(i, "train", aerial=2, ground=2) for i in range(1, 5)]
-IDENTITIES += [Identity(i, "test", aerial=2, ground=1) for i in range(5, 8)]
-SAMPLES = 4 * 4 + 3 * 4  # test identities: 2 pairs each, the single ground crop repeated once
+IDENTITIES = [Identity(i, protocol.TRAIN, aerial=2, ground=2) for i in range(1, 5)]
+IDENTITIES += [Identity(i, protocol.TEST, aerial=2, ground=2) for i in range(5, 8)]
+SAMPLES = 4 * 4 + 3 * 4  # 2 pairs of 2 crops per identity
 
 
 @pytest.fixture(scope="module")

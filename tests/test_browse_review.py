@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from cvpair import protocol
 from cvpair.campaign.corrections import read_corrections
 from cvpair.campaign.model import Correction
 from cvpair.cli import main
@@ -16,9 +17,9 @@ from cvpair.release import layout
 from tests.synthetic_release import Identity, write_identities
 
 IDENTITIES = [
-    Identity(1, layout.TRAIN, aerial=2, ground=1),
-    Identity(2, layout.TRAIN, aerial=1, ground=1),
-    Identity(3, "test", aerial=1, ground=1),
+    Identity(1, protocol.TRAIN, aerial=2, ground=1),
+    Identity(2, protocol.TRAIN, aerial=1, ground=1),
+    Identity(3, protocol.TEST, aerial=1, ground=1),
 ]
 
 
@@ -115,7 +116,7 @@ def test_tagged_crops_are_dropped_or_relabelled_in_the_next_build(
     campaign = shutil.copytree(demo_campaign, tmp_path / "campaign")
     before = _manifest(demo_release)
     dataset = load_release(demo_release, name="review-round-trip")
-    train = dataset.select_group_slices().match((F("split") == layout.TRAIN) & ~F("repeated"))
+    train = dataset.select_group_slices().match((F("split") == protocol.TRAIN) & ~F("repeated"))
     first_two = train.sort_by("image_id").limit(2)
     (bad, wrong), (bad_id, wrong_id) = first_two.values("id"), first_two.values("image_id")
     _tag(dataset, [bad], "bad_crop")

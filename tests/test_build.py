@@ -24,6 +24,7 @@ import pytest
 from click.testing import CliRunner
 from PIL import Image
 
+from cvpair import protocol
 from cvpair.build import cache as shard_cache
 from cvpair.build.pipeline import build_release
 from cvpair.build.shard import ShardParams, ShardTask, run_shard
@@ -32,6 +33,7 @@ from cvpair.campaign import check_campaign, load_campaign, read_annotation
 from cvpair.cli import main
 from cvpair.errors import CvpairError, InputError
 from cvpair.release import layout
+from cvpair.release.lock import lock_path
 from cvpair.schema import VIEWS, arrow_schema
 from tests.campaign_files import line_of
 
@@ -91,14 +93,22 @@ def test_release_files_follow_the_schema_and_are_sorted_by_image_id(demo_release
         assert ids == sorted(ids) and len(ids) == len(set(ids)) > 0, path
 
 
-def test_splits_are_identity_disjoint_and_every_test_identity_is_in_both_views(demo_release):
-    rows = _rows(demo_release, ["identity", "view"])
+def test_splits_are_identity_disjoint_and_queries_follow_the_protocol(demo_release):
+    rows = _rows(demo_release, ["identity", "view", "frame", "image_id"])
     train = set(rows["train"].identity)
-    aerial, ground = set(rows["test_aerial"].identity), set(rows["test_ground"].identity)
-    assert train and aerial and not train & (aerial | ground)
-    assert aerial == ground
-    assert (rows["test_aerial"].view == VIEWS.index("aerial")).all()
-    assert (rows["test_ground"].view == VIEWS.index("ground")).all()
+    test_groups = [g for g in protocol.FILE_GROUPS if g.split == protocol.TEST]
+    test = pd.concat(rows[g.name].assign(group=g.name) for g in test_groups)
+    assert train and not train & set(test.identity)
+    for group in test_groups:
+        assert (rows[group.name].view == VIEWS.index(group.view)).all(), group.name
+        # every test identity has a query and at least one gallery image in each view
+        assert set(rows[group.name].identity) == set(test.identity), group.name
+    for view in VIEWS:
+        query = rows[protocol.group_for(protocol.QUERY, view).name]
+        assert query.identity.is_unique
+        in_view = test[test.view == VIEWS.index(view)]
+        earliest = in_view.sort_values(["frame", "image_id"]).groupby("identity").image_id.first()
+        assert sorted(query.image_id) == sorted(earliest)
     for identity, views in rows["train"].groupby("identity").view.nunique().items():
         assert views == 2, identity
 
@@ -125,7 +135,7 @@ def test_crops_are_plain_jpeg_matching_their_columns(demo_release):
 
     from cvpair.build.phash import hamming, phash
 
-    table = pq.read_table(demo_release / "data" / "test_aerial-00000-of-00001.parquet").to_pandas()
+    table = pq.read_table(demo_release / "data" / "gallery_aerial-00000-of-00001.parquet").to_pandas()
     for row in table.head(20).itertuples():
         data = row.image["bytes"]
         image = Image.open(io.BytesIO(data))
@@ -135,20 +145,18 @@ def test_crops_are_plain_jpeg_matching_their_columns(demo_release):
         # The stored hash is of the crop before JPEG encoding; quality 95 moves it by a few bits at most.
         assert hamming(int(row.phash, 16), phash(np.asarray(image.convert("L")))) <= 4
         assert row.altitude_m > 0
-    ground = pq.read_table(demo_release / "data" / "test_ground-00000-of-00001.parquet").to_pandas()
+    ground = pq.read_table(demo_release / "data" / "gallery_ground-00000-of-00001.parquet").to_pandas()
     assert ground.altitude_m.isna().all()
 
 
 def test_the_printed_line_loads_the_release(demo_release):
     from datasets import load_dataset
 
-    splits = load_dataset(str(demo_release))
     rows = _rows(demo_release, ["image_id"])
-    assert {name: len(split) for name, split in splits.items()} == {
-        "train": len(rows["train"]),
-        "query": len(rows["test_aerial"]),
-        "gallery": len(rows["test_ground"]),
-    }
+    for name, config in (("a2g", ()), ("a2g", ("a2g",)), ("g2a", ("g2a",))):  # a2g is the default
+        splits = load_dataset(str(demo_release), *config)
+        expected = {split: len(rows[group]) for split, group in protocol.PROTOCOLS[name].splits.items()}
+        assert {split: len(data) for split, data in splits.items()} == expected
 
 
 # Determinism and resume ------------------------------------------------------------------------------
@@ -227,13 +235,44 @@ def test_kill_9_mid_build_then_rerun_gives_the_uninterrupted_release(demo_campai
     done = len(list(work.glob("shards/*.parquet")))
     assert not out.exists()
     assert done < len(load_campaign(demo_campaign).clips)
+    assert json.loads(lock_path(out.resolve()).read_text())["pid"] == build.pid  # left by the killed build
 
     resumed = build_release(demo_campaign, out, work_dir=work)
+    assert resumed.took_over and f"process {build.pid}, which is gone" in resumed.took_over
+    assert not lock_path(out.resolve()).exists()
     assert resumed.shards_reused == done
     assert not list(work.glob("shards/*.tmp-*"))
     assert _data_files(resumed.release) == _data_files(demo_release)
     report = layout.BUILD_REPORT
     assert (resumed.release / report).read_text() == (demo_release / report).read_text()
+
+
+@pytest.mark.slow
+def test_a_second_build_into_the_same_output_refuses_at_once_and_the_first_finishes(
+    demo_campaign, demo_release, tmp_path
+):
+    """As a new user would: `cvpair build -o X` in two terminals."""
+    out = tmp_path / "release"
+    command = [Path(sys.executable).with_name("cvpair"), "build", demo_campaign, "-o", out, "--no-register"]
+    command += ["--work-dir", tmp_path / "work", "--workers", "1"]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    first = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not lock_path(out.resolve()).exists():
+        assert first.poll() is None and time.monotonic() < deadline, "the first build never took its lock"
+        time.sleep(0.01)
+    started = time.monotonic()
+    second = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+    refused_in = time.monotonic() - started
+    assert first.poll() is None, "the first build ended before the second was tried"
+    assert second.returncode == 2 and "Traceback" not in second.stderr, second.stderr
+    message = f"output {out.resolve()} is being written by another cvpair process: pid {first.pid}"
+    assert message in second.stderr
+    assert refused_in < 20  # the command's start-up; no shard work
+    stdout, stderr = first.communicate(timeout=600)
+    assert first.returncode == 0, stderr[-3000:]
+    assert _data_files(out) == _data_files(demo_release)
+    assert not lock_path(out.resolve()).exists()
 
 
 # Bad input -------------------------------------------------------------------------------------------

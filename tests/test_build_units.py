@@ -17,7 +17,7 @@ from cvpair.build import quality, sampling, splits
 from cvpair.build.curate import CurateParams, Targets, curate
 from cvpair.build.executor import LocalExecutor, map_ordered
 from cvpair.campaign.model import Box, Correction, Track
-from cvpair.errors import CvpairError, InputError
+from cvpair.errors import CvpairError
 
 Q = quality.QualityParams(min_side_px=20, edge_px=1.0, margin=0.1)
 
@@ -191,28 +191,6 @@ def test_drawn_splits_are_identity_disjoint_seeded_and_sized_by_the_fraction():
     assert splits.draw_splits(identities[::-1], 0.25, seed=4) == drawn
     assert splits.draw_splits(identities, 0.25, seed=5) != drawn
     assert set(splits.draw_splits([1, 2], 0.01, seed=0).values()) == {splits.TRAIN, splits.TEST}
-
-
-def test_split_manifest_reads_identities_and_names_bad_lines(tmp_path):
-    good = tmp_path / "good.csv"
-    good.write_text(
-        "image_id,identity,view,split\nA/1/1,7,aerial,train\nG/1/1,7,ground,train\nA/2/1,9,aerial,test\n"
-    )
-    assert splits.read_manifest(good) == {7: splits.TRAIN, 9: splits.TEST}
-    bad = tmp_path / "bad.csv"
-    bad.write_text("identity,split\n7,train\n7,test\nx,train\n")
-    with pytest.raises(InputError) as error:
-        splits.read_manifest(bad)
-    assert [(p.line, p.message) for p in error.value.problems] == [
-        (3, "identity 7 is in both splits"),
-        (4, "bad row 'x', 'train'"),
-    ]
-
-
-def test_file_split_sends_test_rows_by_view():
-    assert splits.file_split(splits.TRAIN, 1) == "train"
-    assert splits.file_split(splits.TEST, 0) == "test_aerial"
-    assert splits.file_split(splits.TEST, 1) == "test_ground"
 
 
 class _Flaky:

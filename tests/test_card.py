@@ -17,6 +17,7 @@ import pytest
 from click.testing import CliRunner
 from huggingface_hub import DatasetCard
 
+from cvpair import protocol
 from cvpair.cli import main
 from cvpair.release import layout
 from tests.synthetic_release import UNEVEN, write_identities
@@ -68,11 +69,11 @@ def test_card_yaml_parses_with_huggingface_hub_and_declares_the_release(release)
     assert [c["config_name"] for c in data.configs] == ["a2g", "g2a"]
     rows = {
         fs: pq.ParquetFile(p).metadata.num_rows
-        for fs in layout.FILE_SPLITS
+        for fs in protocol.FILE_GROUP_NAMES
         for p in release.glob(f"data/{fs}-*")
     }
     for info in data.dataset_info:
-        mapping = layout.PROTOCOLS[info["config_name"]]
+        mapping = protocol.PROTOCOLS[info["config_name"]].splits
         assert {s["name"]: s["num_examples"] for s in info["splits"]} == {
             k: rows[v] for k, v in mapping.items()
         }
@@ -161,9 +162,9 @@ def test_release_loads_with_the_card_configs(release):
     g2a = load_dataset(str(release), "g2a")
     rows = _metadata(release, ["identity"])
     assert g2a.num_rows == {
-        "train": int((rows.file_split == layout.TRAIN).sum()),
-        "query": int((rows.file_split == layout.TEST_GROUND).sum()),
-        "gallery": int((rows.file_split == layout.TEST_AERIAL).sum()),
+        "train": int((rows.file_split == protocol.TRAIN_GROUP.name).sum()),
+        "query": int((rows.file_split == protocol.QUERY_GROUND.name).sum()),
+        "gallery": int((rows.file_split == protocol.GALLERY_AERIAL.name).sum()),
     }
 
 

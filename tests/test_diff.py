@@ -9,24 +9,24 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from cvpair import protocol
 from cvpair.cli import main
-from cvpair.release import layout
 from cvpair.release.diff import Change, diff_releases
 from cvpair.release.provenance import campaign_provenance
 from cvpair.schema import image_id
 from tests.synthetic_release import Identity, write_identities
 
 OLD = [
-    Identity(1, layout.TRAIN, aerial=2, ground=2),
-    Identity(2, layout.TRAIN, aerial=1, ground=1),
-    Identity(3, "test", aerial=2, ground=1),
-    Identity(4, "test", aerial=1, ground=1),
+    Identity(1, protocol.TRAIN, aerial=2, ground=2),
+    Identity(2, protocol.TRAIN, aerial=1, ground=1),
+    Identity(3, protocol.TEST, aerial=2, ground=1),
+    Identity(4, protocol.TEST, aerial=1, ground=1),
 ]
 NEW = [
-    Identity(1, layout.TRAIN, aerial=3, ground=2),  # one aerial image added
-    Identity(2, "test", aerial=1, ground=1),  # moved to test
-    Identity(3, "test", aerial=1, ground=1),  # one aerial image removed
-    Identity(5, layout.TRAIN, aerial=1, ground=1),  # new; identity 4 is gone
+    Identity(1, protocol.TRAIN, aerial=3, ground=2),  # one aerial image added
+    Identity(2, protocol.TEST, aerial=1, ground=1),  # moved to test
+    Identity(3, protocol.TEST, aerial=1, ground=1),  # one aerial image removed
+    Identity(5, protocol.TRAIN, aerial=1, ground=1),  # new; identity 4 is gone
 ]
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from cvpair import protocol
 from cvpair.cli import main
 from cvpair.errors import InputError
 from cvpair.release import layout
@@ -51,7 +52,7 @@ def test_dry_run_lists_every_release_file_with_its_size_and_the_destination(good
     assert {"README.md", "croissant.json", "splits.csv", "provenance.json", "build_report.json"} <= paths
     assert {"card/altitude.png", "card/crop_size.png", "card/images_per_identity.png"} <= paths
     assert {p.split("-")[0] for p in paths if p.startswith("data/")} == {
-        f"data/{fs}" for fs in layout.FILE_SPLITS
+        f"data/{fs}" for fs in protocol.FILE_GROUP_NAMES
     }
 
 

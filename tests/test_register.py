@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from cvpair import protocol
+from cvpair.release import layout
 from cvpair.release.register import register_release
 from tests.release_factory import make_release
 
@@ -40,7 +42,18 @@ def test_registered_release_loads_by_bare_name_from_an_unrelated_folder(small_re
     register_release(small_release, cache_dir=hf_home / "datasets")
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
-    assert _load_by_name_in(elsewhere, hf_home) == ["12", "4", "4"]
+    assert _load_by_name_in(elsewhere, hf_home) == ["12", "2", "2"]
+
+
+def test_the_package_pointer_card_follows_the_protocol():
+    import yaml
+
+    text = (ROOT / "cvpair" / "README.md").read_text()
+    configs = yaml.safe_load(text.split("---")[1])["configs"]
+    assert {c["config_name"]: {f["split"]: f["path"] for f in c["data_files"]} for c in configs} == {
+        name: {split: f"../cvpair-release/{layout.data_pattern(group)}" for split, group in p.splits.items()}
+        for name, p in protocol.PROTOCOLS.items()
+    }
 
 
 def test_bare_name_in_the_repository_root_loads_the_default_release_folder(small_release, tmp_path):
@@ -51,4 +64,4 @@ def test_bare_name_in_the_repository_root_loads_the_default_release_folder(small
     shutil.copy(ROOT / "cvpair" / "README.md", root / "cvpair" / "README.md")
     shutil.copy(ROOT / "cvpair" / "__init__.py", root / "cvpair" / "__init__.py")
     shutil.copytree(small_release, root / "cvpair-release")
-    assert _load_by_name_in(root, tmp_path / "hf-empty") == ["12", "4", "4"]
+    assert _load_by_name_in(root, tmp_path / "hf-empty") == ["12", "2", "2"]

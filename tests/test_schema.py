@@ -36,7 +36,16 @@ def test_build_workers_need_no_datasets_import():
 
 def test_nullability_follows_the_declaration():
     nullable = {f.name for f in schema.arrow_schema() if f.nullable}
-    assert nullable == {"altitude_m", "altitude_reference", "bbox_angle"}
+    footage_only = {"clip", "track", "timestamp_s", "bbox_x", "bbox_y", "bbox_w", "bbox_h", "bbox_angle"}
+    footage_only |= {"frame_width", "frame_height", "altitude_m", "altitude_reference"}
+    assert nullable == footage_only | {"sequence", "instance"}
+    assert set(schema.FOOTAGE_ONLY) == footage_only and set(schema.IMPORT_ONLY) == {"sequence", "instance"}
+
+
+def test_every_nullable_field_says_when_it_is_null():
+    for field in schema.FIELDS:
+        assert ("null" in field.doc) == field.nullable, field.name
+    assert "empty for footage" in next(f.doc for f in schema.FIELDS if f.name == "source_name")
 
 
 def test_view_is_a_class_label_with_aerial_first_and_image_an_image():

@@ -15,6 +15,7 @@ import pyarrow.parquet as pq
 import pytest
 from PIL import Image
 
+from cvpair import protocol
 from cvpair.build.phash import phash, to_hex
 from cvpair.checks.report import Status
 from cvpair.checks.runner import validate_release
@@ -46,7 +47,7 @@ def data_file(release: Path, file_split: str) -> Path:
 
 
 def read_rows(release: Path) -> dict[str, list[dict]]:
-    return {s: pq.read_table(data_file(release, s)).to_pylist() for s in layout.FILE_SPLITS}
+    return {s: pq.read_table(data_file(release, s)).to_pylist() for s in protocol.FILE_GROUP_NAMES}
 
 
 def rewrite_data(release: Path, rows: dict[str, list[dict]]) -> None:
@@ -118,7 +119,7 @@ def test_the_good_release_passes_with_no_error(good_release):
 
 def test_identity_in_both_train_and_test(release):
     rows = read_rows(release)
-    for row in rows[layout.TRAIN]:
+    for row in rows[protocol.TRAIN_GROUP.name]:
         if row["identity"] == 1:
             row["identity"] = 4
     rebuild(release, rows)
@@ -129,7 +130,7 @@ def test_identity_in_both_train_and_test(release):
 
 def test_image_duplicated_across_splits(release):
     rows = read_rows(release)
-    source, target = rows[layout.TEST_GROUND][0], rows[layout.TRAIN][-1]
+    source, target = rows[protocol.GALLERY_GROUND.name][0], rows[protocol.TRAIN_GROUP.name][-1]
     for column in ("image", "sha256", "phash", "crop_width", "crop_height"):
         target[column] = source[column]
     rewrite_data(release, rows)
@@ -142,7 +143,7 @@ def test_image_duplicated_across_splits(release):
 @pytest.mark.parametrize("workers", [1, 2])  # 2: the pair's thumbnails come back from spawned workers
 def test_brightened_reencoded_copy_across_splits_is_a_near_duplicate(release, workers):
     rows = read_rows(release)
-    source, target = rows[layout.TEST_AERIAL][1], rows[layout.TRAIN][0]
+    source, target = rows[protocol.GALLERY_AERIAL.name][1], rows[protocol.TRAIN_GROUP.name][0]
     pixels = np.asarray(decode(source["image"]["bytes"]), dtype=np.int16) + 12
     copy = encode(Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8)), quality=85)
     set_image(target, copy)
@@ -156,7 +157,7 @@ def test_brightened_reencoded_copy_across_splits_is_a_near_duplicate(release, wo
 
 def test_same_shape_in_another_colour_across_splits_is_a_look_alike_warning_not_an_error(release):
     rows = read_rows(release)
-    source, target = rows[layout.TEST_AERIAL][1], rows[layout.TRAIN][0]
+    source, target = rows[protocol.GALLERY_AERIAL.name][1], rows[protocol.TRAIN_GROUP.name][0]
     y, cb, cr = decode(source["image"]["bytes"]).convert("YCbCr").split()
     # the same grey structure (so a pHash within 4 bits) in a slightly bluer paint: a look-alike vehicle,
     # not a copy (thumbnail correlation 0.98 on this crop: between 0.95 and the 0.99 of a copy)
@@ -175,7 +176,7 @@ def test_same_shape_in_another_colour_across_splits_is_a_look_alike_warning_not_
 
 def test_corrupt_jpeg(release):
     rows = read_rows(release)
-    row = rows[layout.TRAIN][4]
+    row = rows[protocol.TRAIN_GROUP.name][4]
     set_image(row, row["image"]["bytes"][: len(row["image"]["bytes"]) // 2], with_hashes=False)
     rewrite_data(release, rows)
     errors, report = failing_errors(release)
@@ -185,7 +186,7 @@ def test_corrupt_jpeg(release):
 
 def test_png_where_a_jpeg_belongs(release):
     rows = read_rows(release)
-    row = rows[layout.TEST_GROUND][2]
+    row = rows[protocol.GALLERY_GROUND.name][2]
     set_image(row, encode(decode(row["image"]["bytes"]), "PNG"), with_hashes=False)
     rewrite_data(release, rows)
     errors, report = failing_errors(release)
@@ -202,7 +203,7 @@ def test_counts_that_differ_from_the_profile(release):
 
 
 def test_wrong_column_type(release):
-    path = data_file(release, layout.TRAIN)
+    path = data_file(release, protocol.TRAIN_GROUP.name)
     table = pq.read_table(path)
     index = table.schema.get_field_index("crop_width")
     table = table.set_column(
@@ -216,7 +217,7 @@ def test_wrong_column_type(release):
 
 
 def test_missing_column(release):
-    path = data_file(release, layout.TEST_AERIAL)
+    path = data_file(release, protocol.GALLERY_AERIAL.name)
     pq.write_table(pq.read_table(path).drop_columns(["sharpness"]), path)
     errors, report = failing_errors(release)
     assert errors == {"layout.schema"}, report.render_table()
@@ -225,7 +226,7 @@ def test_missing_column(release):
 
 def test_exif_with_gps_inside_an_image(release):
     rows = read_rows(release)
-    row = rows[layout.TEST_AERIAL][0]
+    row = rows[protocol.GALLERY_AERIAL.name][0]
     exif = Image.Exif()
     exif[0x8825] = {1: "N", 2: (22.0, 7.0, 24.0), 3: "E", 4: (113.0, 7.0, 24.0)}  # GPS IFD
     payload = b"Exif\0\0" + exif.tobytes()
@@ -240,15 +241,14 @@ def test_exif_with_gps_inside_an_image(release):
 
 def test_query_without_a_gallery_match(release):
     rows = read_rows(release)
-    rows[layout.TEST_GROUND] = [r for r in rows[layout.TEST_GROUND] if r["identity"] != 5]
-    lonely = [r["image_id"] for r in rows[layout.TEST_AERIAL] if r["identity"] == 5]
+    gallery = protocol.GALLERY_GROUND.name
+    rows[gallery] = [r for r in rows[gallery] if r["identity"] != 5]
+    (lonely,) = [r["image_id"] for r in rows[protocol.QUERY_AERIAL.name] if r["identity"] == 5]
     rebuild(release, rows)
     errors, report = failing_errors(release)
-    # An aerial query without a ground match is, equally, a test identity without a ground image.
-    assert errors == {"protocol.a2g_matches", "protocol.test_views"}, report.render_table()
-    message = report.result("protocol.a2g_matches").message
-    assert all(image_id in message for image_id in lonely) and "(3)" in message
-    assert "test identities without a ground image (1): 5" in report.result("protocol.test_views").message
+    # identity 5 keeps one ground image: its g2a query, which is in no a2g gallery
+    assert errors == {"protocol.a2g_matches"}, report.render_table()
+    assert f"(1): {lonely} (identity 5)" in report.result("protocol.a2g_matches").message
 
 
 def test_readme_count_that_disagrees(release):
@@ -264,7 +264,7 @@ def test_readme_count_that_disagrees(release):
 
 
 def test_truncated_parquet_file(release):
-    path = data_file(release, layout.TEST_GROUND)
+    path = data_file(release, protocol.GALLERY_GROUND.name)
     path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
     errors, report = failing_errors(release)
     assert errors == {"layout.parquet"}, report.render_table()
@@ -285,7 +285,7 @@ def test_truncated_parquet_file(release):
 )
 def test_a_wrong_metadata_value_is_named(release, column, value, check):
     rows = read_rows(release)
-    row = rows[layout.TEST_AERIAL][2]  # the third frame of its track: timestamp 0 goes backwards
+    row = rows[protocol.GALLERY_AERIAL.name][2]  # the third frame of its track: timestamp 0 goes backwards
     row[column] = value
     rewrite_data(release, rows)
     assert_caught_by(release, check, row["image_id"])
@@ -293,7 +293,10 @@ def test_a_wrong_metadata_value_is_named(release, column, value, check):
 
 def test_a_rotated_box_is_outside_its_frame_only_when_its_centre_is(release):
     rows = read_rows(release)
-    over_the_edge, centre_outside = rows[layout.TEST_AERIAL][1], rows[layout.TEST_AERIAL][2]
+    over_the_edge, centre_outside = (
+        rows[protocol.GALLERY_AERIAL.name][1],
+        rows[protocol.GALLERY_AERIAL.name][2],
+    )
     # both reach past the right edge of their 1280 px frame; only the second has its centre beyond it
     for row, centre_x in ((over_the_edge, 1277.0), (centre_outside, 1285.0)):
         row["bbox_angle"] = 30.0
@@ -308,7 +311,7 @@ def test_a_rotated_box_is_outside_its_frame_only_when_its_centre_is(release):
 
 def test_sampled_phash_column_that_disagrees_with_the_pixels(release):
     rows = read_rows(release)
-    row = rows[layout.TRAIN][3]
+    row = rows[protocol.TRAIN_GROUP.name][3]
     row["phash"] = to_hex(int(row["phash"], 16) ^ 0xFFFF)  # 16 bits off: no near-duplicate appears either
     rewrite_data(release, rows)
     errors, report = failing_errors(release, phash_sample=1.0)
@@ -326,7 +329,7 @@ def test_not_a_release_is_an_input_error(tmp_path):
 def test_aerial_row_missing_altitude_in_a_clip_with_telemetry_is_only_a_warning(release):
     """Frames outside the SRT's times have none (1 Hz firmwares start one second in)."""
     rows = read_rows(release)
-    row = rows[layout.TEST_AERIAL][1]
+    row = rows[protocol.GALLERY_AERIAL.name][1]
     row["altitude_m"], row["altitude_reference"] = None, None
     rewrite_data(release, rows)
     report = validate_release(release, workers=1)
@@ -341,7 +344,7 @@ def test_aerial_row_missing_altitude_in_a_clip_with_telemetry_is_only_a_warning(
 )
 def test_the_altitude_range_applies_above_takeoff_only(release, reference, altitude, valid):
     rows = read_rows(release)
-    row = rows[layout.TEST_AERIAL][1]
+    row = rows[protocol.GALLERY_AERIAL.name][1]
     row["altitude_m"], row["altitude_reference"] = altitude, reference
     rewrite_data(release, rows)
     if valid:
@@ -353,7 +356,7 @@ def test_the_altitude_range_applies_above_takeoff_only(release, reference, altit
 @pytest.mark.parametrize(("altitude", "reference"), [(60.0, None), (60.0, "above ground"), (None, "unknown")])
 def test_altitude_and_its_reference_come_together(release, altitude, reference):
     rows = read_rows(release)
-    row = rows[layout.TEST_AERIAL][1]
+    row = rows[protocol.GALLERY_AERIAL.name][1]
     row["altitude_m"], row["altitude_reference"] = altitude, reference
     rewrite_data(release, rows)
     assert_caught_by(release, "metadata.altitude", row["image_id"])
@@ -361,8 +364,8 @@ def test_altitude_and_its_reference_come_together(release, altitude, reference):
 
 def test_aerial_clip_without_any_telemetry_is_only_a_warning(release):
     rows = read_rows(release)
-    clip = rows[layout.TEST_AERIAL][0]["clip"]
-    for row in rows[layout.TEST_AERIAL]:
+    clip = rows[protocol.GALLERY_AERIAL.name][0]["clip"]
+    for row in (row for group in rows.values() for row in group):
         if row["clip"] == clip:
             row["altitude_m"], row["altitude_reference"] = None, None
     rewrite_data(release, rows)
@@ -374,21 +377,21 @@ def test_aerial_clip_without_any_telemetry_is_only_a_warning(release):
 
 def test_ground_row_in_the_aerial_test_file(release):
     rows = read_rows(release)
-    row = rows[layout.TEST_AERIAL][0]
+    row = rows[protocol.GALLERY_AERIAL.name][0]
     # a ground row, consistent in itself, filed as aerial
     row["view"], row["altitude_m"], row["altitude_reference"] = 1, None, None
     rebuild(release, rows)
     errors, report = failing_errors(release)
     assert errors == {"layout.file_groups"}, report.render_table()
     assert (
-        f"test_aerial rows that are not aerial (1): {row['image_id']}"
+        f"gallery_aerial rows that are not aerial (1): {row['image_id']}"
         in report.result("layout.file_groups").message
     )
 
 
 def test_malformed_phash_is_named_and_left_out_of_the_near_duplicate_search(release):
     rows = read_rows(release)
-    row = rows[layout.TEST_GROUND][1]
+    row = rows[protocol.GALLERY_GROUND.name][1]
     row["phash"] = "not-a-hash"
     rewrite_data(release, rows)
     assert_caught_by(release, "integrity.phash_column", row["image_id"])
@@ -397,15 +400,19 @@ def test_malformed_phash_is_named_and_left_out_of_the_near_duplicate_search(rele
 def test_profile_sizes_per_split_and_view_are_checked_where_given(good_release):
     from cvpair.checks.profile_checks import counts_match_profile
     from cvpair.checks.release import load_rows, open_release
-    from cvpair.profiles import Profile
+    from cvpair.profiles import Profile, read_table
 
     release = open_release(good_release)
     load_rows(release)
-    release.profile = Profile("sized", identities=6, images=36, test_fraction=0.5, provisional=False)
-    # 3 train identities x 2 views x 3 images; the aerial test file has 3 identities x 3 images
-    release.profile_splits = {
-        "train": {"identities": 3, "images": 18, "views": {"aerial": {"images": 10, "identities": None}}},
-        "test": {"identities": None, "views": {"aerial": {"identities": 3, "images": 9}}},
+    # 3 train and 3 test identities x 2 views x 3 images: one query and two gallery images per test view
+    table = {
+        "identities": {"train": 3, "test": 3},
+        "images": {
+            "train": {"aerial": 10, "ground": 9},
+            "a2g": {"query": 3, "gallery": 6},
+            "g2a": {"query": 3, "gallery": 6},
+        },
     }
+    release.profile = Profile("sized", read_table(table, "sized"))
     (finding,) = counts_match_profile(release)
-    assert finding.items == ("train/aerial images: 9 (profile 10)",)
+    assert finding.items == ("total images: 36 (profile 37)", "train/aerial images: 9 (profile 10)")

@@ -17,6 +17,7 @@ from PIL import Image
 from torch import Tensor
 
 from cvpair.errors import InputError, Problem
+from cvpair.protocol import GALLERY, PROTOCOLS, QUERY, ROLES, TRAIN
 
 
 @dataclass(frozen=True)
@@ -112,7 +113,7 @@ def check_files_exist(paths: Sequence[Path], listed_in: Path) -> None:
         raise InputError(missing, headline="missing images")
 
 
-def load_cvpair(release: str | Path, configs: Sequence[str] = ("a2g", "g2a")) -> ReidData:
+def load_cvpair(release: str | Path, configs: Sequence[str] = tuple(PROTOCOLS)) -> ReidData:
     """A CVPair release (folder or Hub id) through `datasets.load_dataset`, one protocol per config.
 
     For cross-view protocols camera = view, so the same-camera exclusion never applies; device ids are still
@@ -129,7 +130,7 @@ def load_cvpair(release: str | Path, configs: Sequence[str] = ("a2g", "g2a")) ->
             loaded = datasets.load_dataset(path, config)
         except (FileNotFoundError, ValueError, datasets.exceptions.DatasetNotFoundError) as error:
             raise InputError(Problem(release, f"cannot load config {config!r}: {error}")) from error
-        for split in ("train", "query", "gallery"):
+        for split in ROLES:
             table = loaded[split].cast_column("image", datasets.Image(decode=False))
             splits[config, split] = table.select_columns(["image", "image_id", "identity", "view", "device"])
     devices = sorted({d for table in splits.values() for d in table.unique("device")})
@@ -144,9 +145,7 @@ def load_cvpair(release: str | Path, configs: Sequence[str] = ("a2g", "g2a")) ->
         )
 
     protocols = tuple(
-        Protocol.query_gallery(
-            config, records(splits[config, "query"]), records(splits[config, "gallery"]), True
-        )
+        Protocol.query_gallery(config, records(splits[config, QUERY]), records(splits[config, GALLERY]), True)
         for config in configs
     )
-    return ReidData(f"cvpair:{release}", records(splits[configs[0], "train"]), protocols)
+    return ReidData(f"cvpair:{release}", records(splits[configs[0], TRAIN]), protocols)

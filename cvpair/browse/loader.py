@@ -20,8 +20,8 @@ from cvpair.browse.marks import CORRECTED_IDENTITY, Marks, crop_marks
 from cvpair.browse.media import extract_crops
 from cvpair.browse.pairing import Pair, pair_crops
 from cvpair.errors import CvpairError, InputError, Problem
+from cvpair.protocol import DEFAULT_PROTOCOL, GALLERY, GROUPS_BY_NAME, PROTOCOLS, QUERY, SPLITS, VIEWS
 from cvpair.release import layout
-from cvpair.schema import VIEWS
 
 MEDIA_FOLDER = "cvpair-media"
 FINGERPRINT = "cvpair_fingerprint"  # in dataset.info; also marks the datasets cvpair may replace
@@ -47,9 +47,7 @@ def media_folder(fingerprint: str) -> Path:
     return Path(fo.config.default_dataset_dir) / MEDIA_FOLDER / fingerprint
 
 
-def load_release(
-    release: Path, *, name: str | None = None, protocol: str = layout.DEFAULT_PROTOCOL
-) -> fo.Dataset:
+def load_release(release: Path, *, name: str | None = None, protocol: str = DEFAULT_PROTOCOL) -> fo.Dataset:
     """The grouped dataset of `release`, reused when it already shows this very release."""
     release = Path(release).resolve()
     _check_release(release)
@@ -74,6 +72,7 @@ def load_release(
     dataset = fo.Dataset(name, persistent=True)
     dataset.add_group_field("group", default=VIEWS[0])
     dataset.add_sample_field(CORRECTED_IDENTITY, fo.IntField)
+    dataset.add_sample_field("role", fo.StringField)  # None on the other protocol's queries
     dataset.add_samples(_samples(crops, marks))
     dataset.info = {FINGERPRINT: fingerprint, "release": str(release), "protocol": None}
     set_protocol(dataset, protocol)
@@ -123,7 +122,7 @@ def _sample(row: dict, view: str, group: fo.Group, pair: Pair, marks: Marks) -> 
         image_id=row["image_id"],
         identity=row["identity"],
         view=view,
-        split=layout.TRAIN if row["file_split"] == layout.TRAIN else "test",
+        split=GROUPS_BY_NAME[row["file_split"]].split,
         file_split=row["file_split"],
         device=row["device"],
         clip=row["clip"],
@@ -143,19 +142,20 @@ def _sample(row: dict, view: str, group: fo.Group, pair: Pair, marks: Marks) -> 
     )
 
 
-def set_protocol(dataset: fo.Dataset, protocol: str) -> None:
-    """Fill the `role` field (train / query / gallery) of every sample for `protocol` (a2g or g2a)."""
-    if protocol not in layout.PROTOCOLS:
-        raise InputError(
-            Problem("--protocol", f"unknown protocol {protocol!r}; one of {list(layout.PROTOCOLS)}")
-        )
-    if dataset.info.get("protocol") == protocol:
+def set_protocol(dataset: fo.Dataset, name: str) -> None:
+    """Fill the `role` field (train / query / gallery) of every sample for protocol `name` (a2g or g2a);
+    test crops in neither its query nor its gallery (the other protocol's queries) get no role."""
+    if name not in PROTOCOLS:
+        raise InputError(Problem("--protocol", f"unknown protocol {name!r}; one of {list(PROTOCOLS)}"))
+    if dataset.info.get("protocol") == name:
         return
     every_slice = dataset.select_group_slices()
-    for role, file_split in layout.PROTOCOLS[protocol].items():
+    splits = PROTOCOLS[name].splits
+    every_slice.set_values("role", [None] * len(every_slice))
+    for role, file_split in splits.items():
         crops = every_slice.match(F("file_split") == file_split)
         crops.set_values("role", [role] * len(crops))
-    dataset.info["protocol"] = protocol
+    dataset.info["protocol"] = name
     dataset.save()
 
 
@@ -166,14 +166,14 @@ def _save_views(dataset: fo.Dataset) -> None:
     `unpaired` lists the identities seen from one view only: no pair can show them beside the other view
     (nor can the grid, which shows one slice), and they are often an identity labelled in one clip only.
     """
-    for split in (layout.TRAIN, "test"):
+    for split in SPLITS:
         dataset.save_view(split, dataset.match(F("split") == split), overwrite=True)
     once = dataset.select_group_slices().match(~F("repeated"))
     dataset.save_view("unpaired", once.match(F("unpaired")), overwrite=True)
-    for protocol, mapping in layout.PROTOCOLS.items():
-        for role in ("query", "gallery"):
-            view = once.match(F("file_split") == mapping[role])
-            dataset.save_view(f"{protocol}_{role}", view, overwrite=True)
+    for name, chosen in PROTOCOLS.items():
+        for role, group in ((QUERY, chosen.query), (GALLERY, chosen.gallery)):
+            view = once.match(F("file_split") == group.name)
+            dataset.save_view(f"{name}_{role}", view, overwrite=True)
 
 
 def _arrange_app(dataset: fo.Dataset) -> None:

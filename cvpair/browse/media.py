@@ -10,6 +10,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from cvpair import protocol
 from cvpair.errors import InputError, Problem
 from cvpair.release import layout
 from cvpair.schema import arrow_schema
@@ -43,7 +44,7 @@ def extract_crops(release: Path, folder: Path) -> pa.Table:
     schema = pa.schema([arrow_schema().field(name) for name in METADATA_COLUMNS])
     parts = [schema.empty_table()]
     file_splits: list[str] = []
-    for file_split in layout.FILE_SPLITS:
+    for file_split in protocol.FILE_GROUP_NAMES:
         for path in sorted(release.glob(layout.data_pattern(file_split))):
             for batch in pq.ParquetFile(path).iter_batches(columns=columns, batch_size=256):
                 if not complete:

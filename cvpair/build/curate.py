@@ -38,11 +38,10 @@ class CurateParams:
 
 @dataclass(frozen=True)
 class Targets:
-    """What the release must hold: exact totals (a profile's), or fixed identities (a split manifest)."""
+    """What the release must hold: a profile's exact totals (None: whatever the campaign gives)."""
 
     identities: int | None = None
     images: int | None = None
-    required: frozenset[int] | None = None
 
 
 @dataclass
@@ -168,16 +167,7 @@ def _cap_groups(result: Curation, caps: dict[tuple[int, int], int], reason: str)
 
 def _choose_identities(result: Curation, targets: Targets, seed: int) -> None:
     eligible = sorted(int(i) for i in result.rows.identity.unique())
-    if targets.required is not None:
-        missing = sorted(targets.required - set(eligible))
-        if missing:
-            shown = ", ".join(map(str, missing[:10])) + (" ..." if len(missing) > 10 else "")
-            raise CvpairError(
-                f"the split manifest names {len(missing)} identities the campaign does not give "
-                f"(in both views): {shown}"
-            )
-        chosen = set(targets.required)
-    elif targets.identities is not None:
+    if targets.identities is not None:
         if len(eligible) < targets.identities:
             raise CvpairError(
                 f"the campaign gives {len(eligible)} identities seen from both views; "

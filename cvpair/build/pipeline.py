@@ -17,6 +17,7 @@ from pathlib import Path
 import pandas as pd
 import pyarrow as pa
 
+from cvpair import protocol
 from cvpair.build import splits as splitting
 from cvpair.build.cache import ShardStore
 from cvpair.build.curate import META_COLUMNS, CurateParams, Curation, Targets, curate
@@ -27,8 +28,8 @@ from cvpair.build.shard import ShardParams, ShardResult, ShardTask, run_shard, s
 from cvpair.build.stash import Stash
 from cvpair.campaign import CheckedCampaign, check_campaign, load_campaign, read_corrections
 from cvpair.errors import CvpairError, InputError
-from cvpair.profiles import Profile, load_profile
-from cvpair.release import layout
+from cvpair.profiles import load_profile
+from cvpair.release.lock import OutputLock
 from cvpair.release.provenance import campaign_provenance
 from cvpair.release.writer import write_release
 
@@ -56,6 +57,7 @@ class BuildResult:
     shards_built: int
     shards_reused: int
     seconds: float
+    took_over: str | None = None  # the stale lock of a killed build this one took over, said once
 
     @property
     def load_line(self) -> str:
@@ -92,13 +94,33 @@ def build_release(
     settings = BuildSettings(seed, profile, shard_params or ShardParams(), curate_params or CurateParams())
     out = Path(out or DEFAULT_OUT).resolve()
     root = Path(campaign).resolve() if campaign is not None else None
-    _check_output(out, root, overwrite)
-    root = root or sample_campaign()
-    chosen = load_profile(profile)
-    store = ShardStore(Path(work_dir).resolve() if work_dir else work_dir_for(out))
+    with OutputLock(out) as lock:
+        _check_output(out, root, overwrite)
+        local = LocalExecutor(workers) if executor is None else None
+        store = ShardStore(Path(work_dir).resolve() if work_dir else work_dir_for(out))
+        try:
+            report, shards = _build(
+                root or sample_campaign(), out, settings, executor or local, store, progress
+            )
+        finally:
+            if local is not None:
+                local.close()
+    reused = sum(s.reused for s in shards)
+    seconds = time.monotonic() - started
+    return BuildResult(out, report, store.root, len(shards) - reused, reused, seconds, lock.took_over)
+
+
+def _build(
+    root: Path,
+    out: Path,
+    settings: BuildSettings,
+    executor: Executor,
+    store: ShardStore,
+    progress: bool,
+) -> tuple[dict, list[ShardResult]]:
+    """The build proper, under the output's lock: the report and the shards of the written release."""
+    chosen = load_profile(settings.profile)
     bars = Progress(progress)
-    local = LocalExecutor(workers) if executor is None else None
-    executor = executor or local
     stash = Stash(store)
     try:
         bars.stage("check inputs")
@@ -109,30 +131,24 @@ def build_release(
         shards = _run_shards(checked, stash, settings.shard, store, executor, bars)
         bars.stage("curate")
         meta = _shard_metadata(shards)
-        manifest = splitting.committed_manifest(chosen.name)
-        assignment = splitting.read_manifest(manifest) if manifest else None
-        curation = curate(meta, settings.curate, _targets(chosen, assignment), seed, corrections)
-        if assignment is None:
-            identities = sorted(int(i) for i in curation.rows.identity.unique())
-            assignment = splitting.draw_splits(identities, chosen.test_fraction, seed)
+        targets = Targets(identities=chosen.identities, images=chosen.images)
+        curation = curate(meta, settings.curate, targets, settings.seed, corrections)
+        identities = sorted(int(i) for i in curation.rows.identity.unique())
+        assignment = splitting.draw_splits(identities, chosen.test_fraction, settings.seed)
         report = _report(checked, shards, meta, curation, assignment)
         bars.stage("write release")
-        provenance = _provenance(root, checked, shards, settings, manifest)
-        rows = curation.rows.assign(
-            file_split=[
-                splitting.file_split(assignment[identity], view)
-                for identity, view in zip(curation.rows.identity, curation.rows.view, strict=True)
-            ]
+        provenance = _provenance(root, checked, shards, settings)
+        rows = curation.rows
+        is_test = rows.identity.map(assignment).to_numpy() == protocol.TEST
+        rows = rows.assign(
+            file_split=protocol.file_groups(is_test, rows.identity, rows.view, rows.frame, rows.image_id)
         )
-        streams = {group: _stream(store, shards, rows, group) for group in layout.FILE_SPLITS}
+        streams = {group: _stream(store, shards, rows, group) for group in protocol.FILE_GROUP_NAMES}
         write_release(out, streams, provenance=provenance, report=report, overwrite=out.exists())
     finally:
         bars.close()
         stash.remove()
-        if local is not None:
-            local.close()
-    reused = sum(s.reused for s in shards)
-    return BuildResult(out, report, store.root, len(shards) - reused, reused, time.monotonic() - started)
+    return report, shards
 
 
 def _check_output(out: Path, campaign: Path | None, overwrite: bool) -> None:
@@ -195,12 +211,6 @@ def _shard_metadata(shards: list[ShardResult]) -> pd.DataFrame:
     return pa.concat_tables(tables).to_pandas()
 
 
-def _targets(profile: Profile, assignment: dict[int, str] | None) -> Targets:
-    if assignment is not None:
-        return Targets(images=profile.images, required=frozenset(assignment))
-    return Targets(identities=profile.identities, images=profile.images)
-
-
 def _report(
     checked: CheckedCampaign,
     shards: list[ShardResult],
@@ -225,7 +235,6 @@ def _provenance(
     checked: CheckedCampaign,
     shards: list[ShardResult],
     settings: BuildSettings,
-    manifest: Path | None,
 ) -> dict:
     """Toolkit, parameters and the checksum of every input (the shards already hashed the clips' files)."""
     known = {}
@@ -234,8 +243,7 @@ def _provenance(
         for role, path in shard_inputs(clip).items():
             known[Path(path)] = by_clip[clip.clip.clip_id][role]
     files = [root / name for name in SIDE_FILES if (root / name).is_file()] + list(known)
-    params = {**asdict(settings), "split_manifest": str(manifest) if manifest else None}
-    return campaign_provenance(root, files, params, known_sha256=known)
+    return campaign_provenance(root, files, asdict(settings), known_sha256=known)
 
 
 def _stream(

@@ -15,6 +15,7 @@ from pathlib import Path
 import cv2
 import pyarrow as pa
 
+from cvpair import protocol
 from cvpair.build import crop as cropping
 from cvpair.build import phash, quality, sampling
 from cvpair.build.cache import ShardStore, ShardSummary, content_key
@@ -24,7 +25,7 @@ from cvpair.campaign import CheckedClip
 from cvpair.campaign.telemetry import reading_at
 from cvpair.errors import InputError, Problem
 from cvpair.release.provenance import sha256_of_file, toolkit_version
-from cvpair.schema import image_id, view_label
+from cvpair.schema import image_id, row_schema, view_label
 
 CORRUPT_FRAME = "corrupt_frame"
 MISSING_FRAME = "missing_frame"
@@ -78,6 +79,7 @@ def shard_key(clip: CheckedClip, digests: dict[str, str], params: ShardParams) -
     return content_key(
         {
             "toolkit": toolkit_version(),
+            "schema": str(row_schema()),  # a shard cached under another schema is rebuilt, not misread
             "clip": [clip.clip.clip_id, clip.clip.view, clip.clip.device],
             "inputs": digests,
             # The annotation as checked (identities resolved from identities.csv, boxes clipped).
@@ -109,7 +111,7 @@ class _CropMaker:
         self.clip, self.params = clip, params
         self.gate = sampling.AppearanceGate(params.sampling.min_change_bits)
         self.rejected: Counter[str] = Counter()
-        self.telemetry = clip.telemetry if clip.clip.view == "aerial" else None
+        self.telemetry = clip.telemetry if clip.clip.view == protocol.AERIAL else None
 
     def row(self, frame: DecodedFrame, candidate: sampling.Candidate) -> dict | None:
         box, height, width = candidate.box, *frame.image.shape[:2]
@@ -136,9 +138,12 @@ class _CropMaker:
             "identity": candidate.identity,
             "view": view_label(clip.view),
             "device": clip.device,
+            "source_name": "",
             "clip": clip.clip_id,
+            "sequence": None,
             "track": candidate.track,
             "frame": frame.index,
+            "instance": None,
             "timestamp_s": frame.time_s,
             "bbox_x": box.x,
             "bbox_y": box.y,

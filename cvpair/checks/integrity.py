@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from cvpair import protocol
 from cvpair.build.phash import from_hex, hamming
 from cvpair.checks.registry import Needs, Severity, check
 from cvpair.checks.release import Release
 from cvpair.checks.report import Finding
-from cvpair.release import layout
 
 NEAR_DUPLICATE_BITS = 4  # pHash distance at or below which two crops may be the same picture
 # Colour-thumbnail correlation of a pHash candidate pair: re-encoded or brightened copies reach > 0.995;
@@ -190,7 +190,7 @@ def _candidates(release: Release) -> list[tuple[int, int, int]]:
     if release.look_alike_candidates is None:
         rows = release.rows
         hashes, usable = _hashes(rows.phash)
-        is_train = (rows.file_split == layout.TRAIN).to_numpy()
+        is_train = (rows.file_split == protocol.TRAIN_GROUP.name).to_numpy()
         train, test = np.flatnonzero(usable & is_train), np.flatnonzero(usable & ~is_train)
         sha256 = rows.sha256.to_numpy()
         release.look_alike_candidates = [

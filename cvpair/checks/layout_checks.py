@@ -6,18 +6,20 @@ import fnmatch
 
 from datasets import Features
 
+from cvpair import protocol
 from cvpair.checks.registry import Needs, check
 from cvpair.checks.release import Release
 from cvpair.checks.report import Finding
+from cvpair.protocol import VIEWS
 from cvpair.release import layout
-from cvpair.schema import VIEWS, arrow_schema, features
+from cvpair.schema import arrow_schema, features
 
 
 @check("layout.files", needs=Needs.FILES)
 def required_files(release: Release) -> list[Finding]:
     """Every file group has Parquet data, the manifest and provenance are there, no stray data files."""
     findings = []
-    missing = [f"{layout.data_pattern(s)}" for s in layout.FILE_SPLITS if not release.files_of(s)]
+    missing = [f"{layout.data_pattern(s)}" for s in protocol.FILE_GROUP_NAMES if not release.files_of(s)]
     missing += [n for n in (layout.SPLIT_MANIFEST, layout.PROVENANCE) if not (release.root / n).is_file()]
     if missing:
         findings.append(Finding("missing from the release", tuple(missing)))
@@ -25,7 +27,7 @@ def required_files(release: Release) -> list[Finding]:
         findings.append(Finding("not a JSON object", (layout.PROVENANCE,)))
     stray = tuple(f.name for f in release.files if f.file_split is None)
     if stray:
-        findings.append(Finding(f"Parquet files outside the file groups {layout.FILE_SPLITS}", stray))
+        findings.append(Finding(f"Parquet files outside the file groups {protocol.FILE_GROUP_NAMES}", stray))
     return findings
 
 
@@ -94,11 +96,11 @@ def configs_resolve(release: Release) -> list[Finding]:
     for name, splits in configs.items():
         for split, patterns in splits.items():
             unresolved += [f"{name}/{split}: {p}" for p in patterns if not _resolve(release, p)]
-    for name, mapping in layout.PROTOCOLS.items():
+    for name, chosen in protocol.PROTOCOLS.items():
         if name not in configs:
             findings.append(Finding("config missing from the card's YAML", (name,)))
             continue
-        for split, file_split in mapping.items():
+        for split, file_split in chosen.splits.items():
             if configs[name].get(split) != [layout.data_pattern(file_split)]:
                 wrong.append(
                     f"{name}/{split}: {configs[name].get(split)} (expected {layout.data_pattern(file_split)})"
@@ -155,7 +157,8 @@ def dataset_info_matches(release: Release) -> list[Finding]:
 
 @check("layout.file_groups")
 def rows_in_their_file_group(release: Release) -> list[Finding]:
-    """View labels are aerial or ground, test files hold one view each, every file is sorted by image_id."""
+    """View labels are aerial or ground, query and gallery files hold their one view each, every file is
+    sorted by image_id."""
     rows = release.rows
     findings = []
     unknown = rows[~rows["view"].isin(range(len(VIEWS)))]
@@ -163,10 +166,12 @@ def rows_in_their_file_group(release: Release) -> list[Finding]:
         findings.append(
             Finding(f"rows whose view label is not one of {list(VIEWS)}", tuple(unknown.image_id))
         )
-    for file_split, view in ((layout.TEST_AERIAL, "aerial"), (layout.TEST_GROUND, "ground")):
-        wrong = rows[(rows.file_split == file_split) & (rows["view"] != VIEWS.index(view))]
+    for group in protocol.FILE_GROUPS:
+        if group.view is None:
+            continue
+        wrong = rows[(rows.file_split == group.name) & (rows["view"] != VIEWS.index(group.view))]
         if len(wrong):
-            findings.append(Finding(f"{file_split} rows that are not {view}", tuple(wrong.image_id)))
+            findings.append(Finding(f"{group.name} rows that are not {group.view}", tuple(wrong.image_id)))
     unsorted = [
         name for name, group in rows.groupby("file", sort=False) if not group.image_id.is_monotonic_increasing
     ]

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import csv
-from importlib.resources import files
 
 import pandas as pd
 
+from cvpair import protocol
 from cvpair.checks.registry import Needs, check
 from cvpair.checks.release import Release
 from cvpair.checks.report import Finding, Severity
@@ -16,21 +16,27 @@ MANIFEST_COLUMNS = ["image_id", "identity", "view", "split"]
 
 
 def _expected(release: Release) -> dict[tuple[str, ...], dict[str, int | None]]:
-    """The sizes the profile fixes: totals, and optionally `splits: {train: {identities, images,
-    views: {aerial: {identities, images}}}}`; null or absent means any."""
+    """The sizes the profile's table fixes: identities and images in total, identities per split, images
+    per split and view (the counts per file group are `protocol.counts`)."""
     profile = release.profile
     assert profile is not None
-    expected = {(): {"identities": profile.identities, "images": profile.images}}
-    for split, sizes in (release.profile_splits or {}).items():
-        expected[(split,)] = {k: sizes.get(k) for k in ("identities", "images")}
-        for view, view_sizes in (sizes.get("views") or {}).items():
-            expected[(split, view)] = {k: view_sizes.get(k) for k in ("identities", "images")}
+    expected: dict[tuple[str, ...], dict[str, int | None]] = {
+        (): {"identities": profile.identities, "images": profile.images}
+    }
+    if profile.table is not None:
+        for split in protocol.SPLITS:
+            expected[(split,)] = {"identities": profile.table.identities[split], "images": None}
+            for view in protocol.VIEWS:
+                expected[(split, view)] = {
+                    "identities": None,
+                    "images": profile.table.view_images(split, view),
+                }
     return expected
 
 
 @check("profile.counts", needs=Needs.PROFILE)
 def counts_match_profile(release: Release) -> list[Finding]:
-    """Identities and images in total, per split and per view equal the profile's (where it fixes them)."""
+    """Identities and images in total, per split and per view equal the profile's table (where it has one)."""
     actual = release.counts
     wrong = []
     for key, sizes in _expected(release).items():
@@ -41,17 +47,17 @@ def counts_match_profile(release: Release) -> list[Finding]:
             for k, v in sizes.items()
             if v is not None and v != have[k]
         ]
-    note = " (provisional profile)" if release.profile.provisional else ""
-    return (
-        [Finding(f"sizes differ from profile {release.profile.name!r}{note}", tuple(wrong))] if wrong else []
-    )
+    return [Finding(f"sizes differ from profile {release.profile.name!r}", tuple(wrong))] if wrong else []
 
 
 @check("profile.test_fraction", severity=Severity.WARNING, needs=Needs.PROFILE)
 def test_fraction(release: Release) -> list[Finding]:
-    """The share of identities in test is the profile's test_fraction, to the nearest identity."""
+    """Without a table of counts, the share of identities in test is the profile's test_fraction, to the
+    nearest identity."""
+    if release.profile.table is not None:
+        return []
     manifest = release.manifest
-    total, test = manifest.identity.nunique(), manifest[manifest.split == "test"].identity.nunique()
+    total, test = manifest.identity.nunique(), manifest[manifest.split == protocol.TEST].identity.nunique()
     wanted = release.profile.test_fraction * total
     if abs(test - wanted) <= 1:
         return []
@@ -100,12 +106,3 @@ def release_manifest(release: Release) -> list[Finding]:
     if not path.is_file():
         return [Finding("missing", (layout.SPLIT_MANIFEST,))]
     return _compare_manifest(release, path, layout.SPLIT_MANIFEST)
-
-
-@check("profile.committed_manifest", needs=Needs.PROFILE)
-def committed_manifest(release: Release) -> list[Finding]:
-    """When splits/<profile>/manifest.csv is committed, the data follows that published split exactly."""
-    path = files("cvpair.splits") / release.profile.name / "manifest.csv"
-    if not path.is_file():
-        return []
-    return _compare_manifest(release, path, f"splits/{release.profile.name}/manifest.csv")

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
+from cvpair import protocol
 from cvpair.checks.registry import check
 from cvpair.checks.release import Release
 from cvpair.checks.report import Finding
-from cvpair.release import layout
-from cvpair.schema import VIEWS
+from cvpair.protocol import VIEWS
 
 
 @check("protocol.disjoint_identities")
 def train_test_disjoint(release: Release) -> list[Finding]:
     """No identity has images in both train and test."""
     rows = release.rows
-    is_train = rows.file_split == layout.TRAIN
+    is_train = rows.file_split == protocol.TRAIN_GROUP.name
     shared = sorted(set(rows.identity[is_train].tolist()) & set(rows.identity[~is_train].tolist()))
     if not shared:
         return []
@@ -27,7 +27,7 @@ def train_test_disjoint(release: Release) -> list[Finding]:
 @check("protocol.test_views")
 def test_identities_have_both_views(release: Release) -> list[Finding]:
     """Every test identity has at least one aerial and one ground image."""
-    test = release.rows[release.rows.file_split != layout.TRAIN]
+    test = release.rows[release.rows.file_split != protocol.TRAIN_GROUP.name]
     findings = []
     for view in VIEWS:
         seen = set(test.identity[test["view"] == VIEWS.index(view)].tolist())
@@ -39,16 +39,16 @@ def test_identities_have_both_views(release: Release) -> list[Finding]:
     return findings
 
 
-def _unmatched_queries(release: Release, protocol: str) -> list[Finding]:
-    mapping = layout.PROTOCOLS[protocol]
+def _unmatched_queries(release: Release, name: str) -> list[Finding]:
+    chosen = protocol.PROTOCOLS[name]
     rows = release.rows
-    query = rows[rows.file_split == mapping["query"]]
-    gallery_identities = set(rows.identity[rows.file_split == mapping["gallery"]].tolist())
+    query = rows[rows.file_split == chosen.query.name]
+    gallery_identities = set(rows.identity[rows.file_split == chosen.gallery.name].tolist())
     lonely = query[~query.identity.isin(gallery_identities)]
     if not len(lonely):
         return []
     message = (
-        f"{protocol} queries ({mapping['query']}) whose identity is not in the gallery ({mapping['gallery']})"
+        f"{name} queries ({chosen.query.name}) whose identity is not in the gallery ({chosen.gallery.name})"
     )
     return [Finding(message, tuple(f"{r.image_id} (identity {r.identity})" for r in lonely.itertuples()))]
 

@@ -7,7 +7,7 @@ written: files are only opened for reading.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
@@ -16,6 +16,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import yaml
 
+from cvpair import protocol
 from cvpair.errors import InputError, Problem
 from cvpair.profiles import Profile
 from cvpair.release import layout
@@ -23,6 +24,8 @@ from cvpair.schema import FIELD_NAMES, VIEWS, arrow_schema
 
 ROW_COLUMNS: tuple[str, ...] = tuple(n for n in FIELD_NAMES if n != "image")
 """Every column but the image bytes: small enough to hold for the whole release."""
+
+GROUP_SPLITS = {g.name: g.split for g in protocol.FILE_GROUPS}
 
 
 @dataclass(frozen=True)
@@ -63,7 +66,6 @@ class Release:
     images: pd.DataFrame | None = None  # the image pass, aligned with `rows` (see scan.py)
     images_problem: str | None = None
     profile: Profile | None = None  # the sizes the release must have
-    profile_splits: dict = field(default_factory=dict)  # optional per-split sizes from profile.json
     profile_problem: str | None = None
     look_alike_candidates: list | None = None  # cross-split pHash neighbours (row positions), once found
     look_alikes: list | None = None  # the same pairs by image_id, with their pixel correlation
@@ -82,7 +84,7 @@ class Release:
                 "image_id": rows.image_id,
                 "identity": rows.identity.astype(str),
                 "view": view.where(view.notna(), "label " + rows["view"].astype(str)),
-                "split": (rows.file_split == layout.TRAIN).map({True: "train", False: "test"}),
+                "split": rows.file_split.map(GROUP_SPLITS),
             }
         )
         return manifest.sort_values("image_id", kind="stable").reset_index(drop=True)
@@ -118,7 +120,7 @@ def split_card(text: str) -> tuple[dict | None, str, str | None]:
 
 def _file_split(name: str) -> str | None:
     stem = Path(name).name
-    return next((s for s in layout.FILE_SPLITS if stem.startswith(f"{s}-")), None)
+    return next((s for s in protocol.FILE_GROUP_NAMES if stem.startswith(f"{s}-")), None)
 
 
 def _data_file(root: Path, path: Path) -> DataFile:

@@ -6,9 +6,7 @@ Only what the image workers import anyway is imported up front: the checks and t
 
 from __future__ import annotations
 
-import json
 import time
-from importlib.resources import files
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -38,8 +36,6 @@ def _attach_profile(release: Release, name: str | None) -> None:
             raise
         release.profile_problem = f"provenance.json names {error}"
         return
-    raw = json.loads((files("cvpair.splits") / name / "profile.json").read_text())
-    release.profile_splits = raw.get("splits") or {}
 
 
 def _missing(check: Check, release: Release) -> str | None:

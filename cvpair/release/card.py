@@ -18,6 +18,7 @@ from datasets import ClassLabel, DatasetInfo, Image, SplitDict, SplitInfo
 from datasets.info import DatasetInfosDict
 from huggingface_hub import DatasetCardData
 
+from cvpair import protocol
 from cvpair.errors import CvpairError
 from cvpair.profiles import load_profile
 from cvpair.release import layout
@@ -34,7 +35,7 @@ TEMPLATE = "dataset_card.md"
 def file_split_stats(release: Path) -> dict[str, tuple[int, int]]:
     """(rows, in-memory bytes) of each file group, from the Parquet footers (no image is read)."""
     stats = {}
-    for file_split in layout.FILE_SPLITS:
+    for file_split in protocol.FILE_GROUP_NAMES:
         rows = nbytes = 0
         for path in sorted(release.glob(layout.data_pattern(file_split))):
             metadata = pq.ParquetFile(path).metadata
@@ -50,19 +51,19 @@ def card_data(release: Path) -> DatasetCardData:
     total = sum(rows for rows, _ in stats.values())
     infos = {}
     configs = []
-    for name, mapping in layout.PROTOCOLS.items():
+    for name, chosen in protocol.PROTOCOLS.items():
         split_dict = SplitDict()
-        for split, file_split in mapping.items():
+        for split, file_split in chosen.splits.items():
             rows, nbytes = stats[file_split]
             split_dict.add(SplitInfo(name=split, num_bytes=nbytes, num_examples=rows))
         infos[name] = DatasetInfo(features=features(), splits=split_dict, config_name=name)
         configs.append(
             {
                 "config_name": name,
-                "default": name == layout.DEFAULT_PROTOCOL,
+                "default": name == protocol.DEFAULT_PROTOCOL,
                 "data_files": [
                     {"split": split, "path": layout.data_pattern(file_split)}
-                    for split, file_split in mapping.items()
+                    for split, file_split in chosen.splits.items()
                 ],
             }
         )
@@ -95,12 +96,12 @@ def _dtype(feature: object) -> str:
 
 
 def _profile_context(parameters: dict) -> dict:
-    """Whether the release's split profile is provisional, which the card must say."""
+    """The release's profile, whose table of counts (if any) the card shows beside the release's own."""
     try:
         profile = load_profile(str(parameters.get("profile")))
     except CvpairError:
-        return {"provisional": False, "profile_name": "", "profile_note": ""}
-    return {"provisional": profile.provisional, "profile_name": profile.name, "profile_note": profile.note}
+        return {"profile": None}
+    return {"profile": profile}
 
 
 def _number(value: float) -> str:
@@ -138,8 +139,8 @@ def render_card(release: Path, stats: ReleaseStatistics | None = None) -> str:
                 {"name": f.name, "dtype": _dtype(f.feature), "nullable": f.nullable, "doc": f.doc}
                 for f in FIELDS
             ],
-            protocols=layout.PROTOCOLS,
-            default_protocol=layout.DEFAULT_PROTOCOL,
+            protocols={name: chosen.splits for name, chosen in protocol.PROTOCOLS.items()},
+            default_protocol=protocol.DEFAULT_PROTOCOL,
             provenance=provenance,
             toolkit_version=toolkit_version(),
             **_profile_context(provenance.parameters),

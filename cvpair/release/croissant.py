@@ -12,10 +12,12 @@ from pathlib import Path
 
 from datasets import ClassLabel, Image, Value
 
+from cvpair import protocol
+from cvpair.protocol import VIEWS
 from cvpair.release import layout
 from cvpair.release.about import about
 from cvpair.release.provenance import sha256_of_file
-from cvpair.schema import FIELDS, VIEWS
+from cvpair.schema import FIELDS
 
 CROISSANT = "croissant.json"
 CONFORMS_TO = "http://mlcommons.org/croissant/1.0"
@@ -101,13 +103,13 @@ def _crop_fields() -> list[dict]:
         if isinstance(spec.feature, ClassLabel):
             description += " Labels: " + ", ".join(f"{i} = {name}" for i, name in enumerate(VIEWS)) + "."
         fields.append(_field(CROPS, spec.name, _data_type(spec.feature), description, source))
-    split_pattern = "|".join(layout.FILE_SPLITS)
+    split_pattern = "|".join(protocol.FILE_GROUP_NAMES)
     fields.append(
         _field(
             CROPS,
             FILE_SPLIT_FIELD,
             "sc:Text",
-            "File group the row is stored in: " + ", ".join(layout.FILE_SPLITS) + ".",
+            "File group the row is stored in: " + ", ".join(protocol.FILE_GROUP_NAMES) + ".",
             {
                 "fileSet": {"@id": PARQUET_FILES},
                 "extract": {"fileProperty": "filename"},

@@ -12,7 +12,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from cvpair.release import layout
+from cvpair.protocol import DEFAULT_PROTOCOL
 
 DATASET_NAME = "cvpair"
 
@@ -25,4 +25,4 @@ def register_release(release: Path, name: str = DATASET_NAME, cache_dir: Path | 
     with tempfile.TemporaryDirectory(prefix="cvpair-register-") as folder:
         link = Path(folder) / name
         link.symlink_to(Path(release).resolve(), target_is_directory=True)
-        load_dataset(str(link), layout.DEFAULT_PROTOCOL, cache_dir=str(cache_dir) if cache_dir else None)
+        load_dataset(str(link), DEFAULT_PROTOCOL, cache_dir=str(cache_dir) if cache_dir else None)

@@ -12,9 +12,11 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from cvpair import protocol
 from cvpair.errors import InputError, Problem
+from cvpair.protocol import VIEWS
 from cvpair.release import layout
-from cvpair.schema import ABOVE_TAKEOFF, VIEWS
+from cvpair.schema import ABOVE_TAKEOFF
 
 COLUMNS = (
     "identity", "view", "device", "clip", "crop_width", "crop_height", "altitude_m", "altitude_reference",
@@ -69,7 +71,7 @@ class ReleaseStatistics:
     identities: int
     cross_view_identities: int  # identities seen from both views
     counts: tuple[GroupCount, ...]
-    file_split_rows: dict[str, int]  # rows per file group (train, test_aerial, test_ground)
+    file_split_rows: dict[str, int]  # rows per file group (`protocol.FILE_GROUP_NAMES`)
     images_per_identity: Distribution | None
     images_per_identity_histogram: tuple[HistogramBin, ...]
     altitude_m: Distribution | None  # aerial rows with telemetry
@@ -80,7 +82,7 @@ class ReleaseStatistics:
 def read_metadata(release: Path) -> dict[str, pa.Table]:
     """The metadata columns (`COLUMNS`) of each file group, no image bytes."""
     tables = {}
-    for file_split in layout.FILE_SPLITS:
+    for file_split in protocol.FILE_GROUP_NAMES:
         paths = sorted(release.glob(layout.data_pattern(file_split)))
         if not paths:
             raise InputError(
@@ -108,7 +110,7 @@ def identity_histogram(per_identity: np.ndarray, bins: int = HISTOGRAM_BINS) -> 
 def aerial_altitudes(columns: dict[str, np.ndarray]) -> np.ndarray:
     """Drone altitudes above take-off of the aerial rows (others are not comparable: above sea level,
     or of a telemetry format that does not say)."""
-    chosen = (columns["view"] == "aerial") & (columns["altitude_reference"] == ABOVE_TAKEOFF)
+    chosen = (columns["view"] == protocol.AERIAL) & (columns["altitude_reference"] == ABOVE_TAKEOFF)
     return columns["altitude_m"][chosen].astype(np.float64)
 
 
@@ -117,8 +119,8 @@ def release_statistics(release: Path) -> ReleaseStatistics:
     tables = read_metadata(Path(release))
     split_of = np.concatenate(
         [
-            np.full(tables[fs].num_rows, layout.TRAIN if fs == layout.TRAIN else "test", dtype=object)
-            for fs in layout.FILE_SPLITS
+            np.full(tables[fs].num_rows, protocol.GROUPS_BY_NAME[fs].split, dtype=object)
+            for fs in protocol.FILE_GROUP_NAMES
         ]
     )
     merged = pa.concat_tables(tables.values())
@@ -126,7 +128,7 @@ def release_statistics(release: Path) -> ReleaseStatistics:
     columns["view"] = np.array([VIEWS[v] for v in columns["view"]], dtype=object)
 
     counts = []
-    for split in (layout.TRAIN, "test"):
+    for split in protocol.SPLITS:
         for view in VIEWS:
             mask = (split_of == split) & (columns["view"] == view)
             if mask.any():
@@ -137,18 +139,18 @@ def release_statistics(release: Path) -> ReleaseStatistics:
                         identities=len(set(columns["identity"][mask])),
                         images=int(mask.sum()),
                         devices=len(set(columns["device"][mask])),
-                        clips=len(set(columns["clip"][mask])),
+                        clips=len(set(columns["clip"][mask]) - {None}),
                     )
                 )
     identities, per_identity = np.unique(columns["identity"].astype(np.int64), return_counts=True)
-    aerial = columns["view"] == "aerial"
+    aerial = columns["view"] == protocol.AERIAL
     both = set(columns["identity"][aerial]) & set(columns["identity"][~aerial])
     return ReleaseStatistics(
         images=merged.num_rows,
         identities=len(identities),
         cross_view_identities=len(both),
         counts=tuple(counts),
-        file_split_rows={fs: tables[fs].num_rows for fs in layout.FILE_SPLITS},
+        file_split_rows={fs: tables[fs].num_rows for fs in protocol.FILE_GROUP_NAMES},
         images_per_identity=Distribution.of(per_identity),
         images_per_identity_histogram=identity_histogram(per_identity),
         altitude_m=Distribution.of(aerial_altitudes(columns)),

@@ -19,7 +19,9 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from cvpair import protocol
 from cvpair.release import layout
+from cvpair.release.lock import OutputLock
 from cvpair.schema import VIEWS, arrow_schema
 
 MAX_SHARD_BYTES = 256 * 1024 * 1024
@@ -75,7 +77,7 @@ def _write_group(
 ) -> list[tuple[str, int, str, str]]:
     """Write one file group's Parquet parts; returns its split-manifest rows."""
     writer = _ShardedParquetWriter(staging, file_split, max_shard_bytes)
-    manifest_split = layout.TRAIN if file_split == layout.TRAIN else "test"
+    manifest_split = protocol.GROUPS_BY_NAME[file_split].split
     rows: list[tuple[str, int, str, str]] = []
     for batch in batches:
         table = _conform(batch)
@@ -95,26 +97,47 @@ def write_release(
     overwrite: bool = False,
     max_shard_bytes: int = MAX_SHARD_BYTES,
 ) -> Path:
-    """Stream the rows of each file group (`layout.FILE_SPLITS`, sorted by image_id) into a release at `out`.
+    """Stream the rows of each file group (`protocol.FILE_GROUP_NAMES`, sorted by image_id) into a release
+    at `out`.
 
     Returns the release path. `out` must not exist unless `overwrite`; the card is rendered from the
     written data by `cvpair.release.card`.
     """
+    out = Path(out).resolve()
+    if set(splits) != set(protocol.FILE_GROUP_NAMES):
+        raise ValueError(f"splits must be exactly {protocol.FILE_GROUP_NAMES}, got {sorted(splits)}")
+    with OutputLock(
+        out
+    ):  # a no-op under a build's or import's own lock; else two writers would share staging
+        _stage(out, splits, provenance, report, max_shard_bytes)
+        _move_into_place(_staging(out), out, overwrite)
+    return out
+
+
+def _staging(out: Path) -> Path:
+    return out.parent / f".{out.name}.partial"
+
+
+def _stage(
+    out: Path,
+    splits: Mapping[str, Iterable[pa.RecordBatch | pa.Table]],
+    provenance: Mapping[str, object],
+    report: Mapping[str, object],
+    max_shard_bytes: int,
+) -> None:
+    """Write the whole release into its staging folder beside `out` (left by a killed writer: replaced)."""
     from cvpair.release.card import write_card
 
-    out = Path(out).resolve()
-    if set(splits) != set(layout.FILE_SPLITS):
-        raise ValueError(f"splits must be exactly {layout.FILE_SPLITS}, got {sorted(splits)}")
-    staging = out.parent / f".{out.name}.partial"
+    staging = _staging(out)
     shutil.rmtree(staging, ignore_errors=True)
     (staging / layout.DATA_DIR).mkdir(parents=True)
 
     # One thread per file group: reading, compressing and writing Parquet release the GIL, so the groups'
     # I/O overlaps; each group still streams one batch at a time.
-    with ThreadPoolExecutor(len(layout.FILE_SPLITS)) as pool:
+    with ThreadPoolExecutor(len(protocol.FILE_GROUP_NAMES)) as pool:
         groups = pool.map(
             lambda file_split: _write_group(staging, file_split, splits[file_split], max_shard_bytes),
-            layout.FILE_SPLITS,
+            protocol.FILE_GROUP_NAMES,
         )
         manifest_rows = sorted(row for rows in groups for row in rows)
     with open(staging / layout.SPLIT_MANIFEST, "w", newline="") as handle:
@@ -124,9 +147,6 @@ def write_release(
     for name, content in ((layout.PROVENANCE, provenance), (layout.BUILD_REPORT, report)):
         (staging / name).write_text(json.dumps(content, indent=2, sort_keys=True) + "\n")
     write_card(staging)
-
-    _move_into_place(staging, out, overwrite)
-    return out
 
 
 def _move_into_place(staging: Path, out: Path, overwrite: bool) -> None:

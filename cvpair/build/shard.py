@@ -19,9 +19,11 @@ from cvpair import protocol
 from cvpair.build import crop as cropping
 from cvpair.build import phash, quality, sampling
 from cvpair.build.cache import ShardStore, ShardSummary, content_key
-from cvpair.build.decode import DecodedFrame, VideoReader
+from cvpair.build.decode import DecodedFrame
+from cvpair.build.frames import frame_reader
 from cvpair.build.stash import load_checked
 from cvpair.campaign import CheckedClip
+from cvpair.campaign.frames import frame_files
 from cvpair.campaign.telemetry import reading_at
 from cvpair.errors import InputError, Problem
 from cvpair.release.provenance import sha256_of_file, toolkit_version
@@ -59,8 +61,12 @@ class ShardResult:
 
 
 def shard_inputs(clip: CheckedClip) -> dict[str, Path]:
-    """The files a clip's shard is made from, by role."""
-    inputs = {"video": clip.clip.video, "annotation": clip.annotation.path}
+    """The files a clip's shard is made from, by role (a frame folder's images one by one)."""
+    video = clip.clip.video
+    frames = (
+        {f"video/{path.name}": path for path in frame_files(video)} if video.is_dir() else {"video": video}
+    )
+    inputs = {**frames, "annotation": clip.annotation.path}
     if clip.clip.telemetry is not None:
         inputs["telemetry"] = clip.clip.telemetry
     return inputs
@@ -174,7 +180,7 @@ def _build(task: ShardTask, store: ShardStore, key: str, digests: dict[str, str]
     )
     maker = _CropMaker(clip, task.params)
     maker.rejected.update(plan.rejected)
-    reader = VideoReader(clip.clip.video)
+    reader = frame_reader(clip.clip.video, clip.fps)
     decoded: set[int] = set()
     frames_of_rows: list[int] = []
     with store.writer(key) as out:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from cvpair.campaign.annotation import read_annotation
+from cvpair.campaign.frames import probe_frames
 from cvpair.campaign.manifest import IDENTITIES, MANIFEST
 from cvpair.campaign.model import Annotation, Campaign, Clip, Telemetry, VideoInfo
 from cvpair.campaign.telemetry import read_telemetry
@@ -158,7 +159,7 @@ def _check_manifest(campaign: Campaign, findings: ClipFindings) -> None:
 def check_clip(task: ClipCheck) -> ClipChecked:
     """The checked clip (None if anything is wrong with it) and what was found."""
     clip, findings = task.clip, ClipFindings()
-    video = _read(clip, clip.video, probe_video, findings)
+    video = _read(clip, clip.video, probe_frames if clip.video.is_dir() else probe_video, findings)
     annotation = _read(clip, clip.annotation, lambda _: read_annotation(clip.annotation_source), findings)
     telemetry = _read(clip, clip.telemetry, read_telemetry, findings) if clip.telemetry else None
     if video is None or annotation is None or (clip.telemetry and telemetry is None):

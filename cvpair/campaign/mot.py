@@ -20,6 +20,7 @@ from __future__ import annotations
 import configparser
 from collections import Counter
 from pathlib import Path
+from typing import NamedTuple
 
 from cvpair.campaign.fields import to_float, to_int
 from cvpair.campaign.model import Annotation, Box, Track, snapped_box
@@ -84,7 +85,7 @@ def read_mot(path: Path, start_frame: int | None = None, frame_step: int | None 
             label_of.setdefault(track_id, label)
             video_frame = start + (frame - 1) * step
             boxes.setdefault(track_id, []).append(box._replace(frame=video_frame))
-    info = _seqinfo(gt, log)
+    info = read_seqinfo(gt.parent.parent) if gt.parent.name == "gt" else None
     if log:
         raise InputError(log.problems(), headline=f"cannot read {gt}")
     tracks = tuple(
@@ -97,7 +98,7 @@ def read_mot(path: Path, start_frame: int | None = None, frame_step: int | None 
         )
         for track_id, found in boxes.items()
     )
-    length, width, height, fps = info
+    length, width, height, fps = info or (None, None, None, None)
     return Annotation(
         path=gt,
         tracks=tracks,
@@ -165,19 +166,27 @@ def _labels(path: Path, log: ProblemLog) -> tuple[str, ...]:
     return names
 
 
-def _seqinfo(gt: Path, log: ProblemLog) -> tuple[int | None, int | None, int | None, float | None]:
-    """(seqLength, imWidth, imHeight, frameRate) of the sequence's seqinfo.ini, if there is one."""
-    path = gt.parent.parent / SEQINFO
-    if gt.parent.name != "gt" or not path.is_file():
-        return None, None, None, None
+class SeqInfo(NamedTuple):
+    """What a MOTChallenge sequence's seqinfo.ini says about its frames."""
+
+    length: int
+    width: int
+    height: int
+    fps: float
+
+
+def read_seqinfo(sequence: Path) -> SeqInfo | None:
+    """The seqinfo.ini of the sequence folder `sequence`, None if it has none; InputError if unreadable."""
+    path = sequence / SEQINFO
+    if not path.is_file():
+        return None
     parser = configparser.ConfigParser()
     try:
         parser.read(path, encoding="utf-8-sig")
         section = parser["Sequence"]
     except (configparser.Error, KeyError):
-        log.add("seqinfo", "not an ini file with a [Sequence] section", 1, path=path)
-        return None, None, None, None
-    values = {}
+        raise InputError(Problem(path, "not an ini file with a [Sequence] section")) from None
+    values, problems = [], []
     for key, read in (
         ("seqlength", to_int),
         ("imwidth", to_int),
@@ -186,6 +195,8 @@ def _seqinfo(gt: Path, log: ProblemLog) -> tuple[int | None, int | None, int | N
     ):
         value = read(section.get(key))
         if value is None or value <= 0:
-            log.add(f"seqinfo {key}", f"{key} must be a positive number, got {section.get(key)!r}", path=path)
-        values[key] = value
-    return values["seqlength"], values["imwidth"], values["imheight"], values["framerate"]
+            problems.append(Problem(path, f"{key} must be a positive number, got {section.get(key)!r}"))
+        values.append(value)
+    if problems:
+        raise InputError(problems, headline=f"cannot read {path}")
+    return SeqInfo(*values)

@@ -261,9 +261,10 @@ def validate(release: Path, profile: str | None, as_json: bool, workers: int | N
 @click.option("--srt-layout", default="mavic3", show_default=True,
               help="Drones' SRT layout: mavic3, air2s, mavic2pro, p4p, mavicpro or m300.")  # fmt: skip
 @click.option("--annotations", default="cvat", show_default=True,
-              type=click.Choice(["cvat", "fiftyone", "cvat-project", "labels", "mot", "rotated"]),
-              help="How annotations are written: as CVAT exports a task, as FiftyOne re-saves it, one CVAT "
-                   "project export, other labels, CVAT's MOT 1.1 export, rotated boxes.")  # fmt: skip
+              type=click.Choice(["cvat", "fiftyone", "cvat-project", "labels", "mot", "mot10", "rotated"]),
+              help="How annotations are written: as CVAT exports a task, as FiftyOne re-saves it, "
+                   "one CVAT project export, other labels, CVAT's MOT 1.1 export, tracker MOT, "
+                   "rotated boxes.")  # fmt: skip
 def synth(out: Path, profile: str, seed: int, workers: int | None, annotations: str, codec: str,
           bit_depth: str, container: str, b_frames: int, rotation: str, resolution: str | None,
           srt_layout: str) -> None:  # fmt: skip

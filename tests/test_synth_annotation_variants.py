@@ -86,6 +86,15 @@ def test_every_style_builds_the_same_crops(original, style):
 
 
 @pytest.mark.slow
+def test_ten_column_mot_without_occluded_boxes_builds_crops_of_the_original(original):
+    crops = _variant(original, "mot10")
+
+    common = crops.keys() & original[1].keys()
+    assert len(common) >= 0.5 * len(original[1])
+    assert all(crops[key]["sha256"] == original[1][key]["sha256"] for key in common)
+
+
+@pytest.mark.slow
 def test_rotated_boxes_give_the_crops_turned_upright(original):
     crops = _variant(original, "rotated")
 

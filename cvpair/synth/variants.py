@@ -1,7 +1,8 @@
 """`cvpair synth --annotations STYLE`: a campaign's CVAT files rewritten the way other tools and settings
 write the same annotation, so the suite covers every variant the readers accept without real footage.
 
-Every style but `rotated` describes the same boxes as the CVAT original and must build the same crops:
+Every style but `mot10` and `rotated` describes the same boxes as the CVAT original and must build the same
+crops:
 - `fiftyone`: as FiftyOne's CVAT writer re-saves a task: flags `True`/`False`, corners rounded to whole
   pixels, no `start_frame` / `stop_frame` / `frame_filter`.
 - `cvat-project`: one CVAT project export of all clips (`annotations/project.xml`): tasks in two subsets,
@@ -11,6 +12,8 @@ Every style but `rotated` describes the same boxes as the CVAT original and must
   add that are not vehicles (a `person` box track, a `points` track).
 - `mot`: CVAT's "MOT 1.1" export: `annotations/<clip>/gt/gt.txt` (9 columns, class ids into `labels.txt`,
   frames 1..N), identities in identities.csv, `start_frame` / `frame_step` in the manifest.
+- `mot10`: 10-column MOTChallenge text, as trackers write it: no class, no visibility, so the occluded
+  boxes are left out (a tracker does not report them); the crops it builds are crops of the original.
 - `rotated`: every box given `rotation="180.00"`: its crop is the original's turned half a turn.
 """
 
@@ -24,7 +27,7 @@ from xml.etree import ElementTree as ET
 from cvpair.campaign.manifest import IDENTITIES, MANIFEST
 from cvpair.campaign.mot import LABELS_FILE
 
-STYLES = ("cvat", "fiftyone", "cvat-project", "labels", "mot", "rotated")
+STYLES = ("cvat", "fiftyone", "cvat-project", "labels", "mot", "mot10", "rotated")
 VEHICLE_LABELS = ("car", "van", "truck", "bus")
 PROJECT_FILE = "annotations/project.xml"
 _TASK_FRAMING = ("start_frame", "stop_frame", "frame_filter")
@@ -41,8 +44,8 @@ def rewrite_annotations(root: Path, style: str) -> None:
     documents = {row["clip"]: ET.parse(root / row["annotation"]) for row in manifest}
     if style == "cvat-project":
         _write_project(root, manifest, documents)
-    elif style == "mot":
-        _write_mot(root, manifest, documents)
+    elif style in ("mot", "mot10"):
+        _write_mot(root, manifest, documents, ten_columns=style == "mot10")
     else:
         change = {"fiftyone": _fiftyone, "labels": _other_labels, "rotated": _rotated}[style]
         for row in manifest:
@@ -148,8 +151,11 @@ def _write_project(root: Path, manifest: list[dict[str, str]], documents: dict[s
     _write_manifest(root, manifest)
 
 
-def _write_mot(root: Path, manifest: list[dict[str, str]], documents: dict[str, ET.ElementTree]) -> None:
-    """CVAT's MOT 1.1 export of each task, with identities moved to identities.csv."""
+def _write_mot(
+    root: Path, manifest: list[dict[str, str]], documents: dict[str, ET.ElementTree], ten_columns: bool
+) -> None:
+    """CVAT's MOT 1.1 export of each task (or a tracker's 10-column result, which has no occluded boxes),
+    with identities moved to identities.csv."""
     links = []
     for row in manifest:
         clip = row["clip"]
@@ -162,14 +168,16 @@ def _write_mot(root: Path, manifest: list[dict[str, str]], documents: dict[str, 
                     continue
                 x, y = float(box.get("xtl")), float(box.get("ytl"))
                 w, h = float(box.get("xbr")) - x, float(box.get("ybr")) - y
-                visibility = "0.0" if box.get("occluded") == "1" else "1.0"
-                lines.append(
-                    f"{int(box.get('frame')) + 1},{track.get('id')},{x:g},{y:g},{w:g},{h:g},1,1,{visibility}"
-                )
+                occluded = box.get("occluded") == "1"
+                if ten_columns and occluded:
+                    continue
+                rest = "1,-1,-1,-1" if ten_columns else f"1,1,{0.0 if occluded else 1.0}"
+                lines.append(f"{int(box.get('frame')) + 1},{track.get('id')},{x:g},{y:g},{w:g},{h:g},{rest}")
         folder = root / "annotations" / clip / "gt"
         folder.mkdir(parents=True)
         (folder / "gt.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
-        (folder / LABELS_FILE).write_text("vehicle\n", encoding="utf-8")
+        if not ten_columns:
+            (folder / LABELS_FILE).write_text("vehicle\n", encoding="utf-8")
         (root / row["annotation"]).unlink()
         row["annotation"] = f"annotations/{clip}/gt/gt.txt"
         row["start_frame"], row["frame_step"] = "0", "1"

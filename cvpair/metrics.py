@@ -2,7 +2,8 @@
 
 For each query the gallery is ranked by ascending distance. When cameras are given, gallery entries with the
 query's identity *and* camera are removed first (the same vehicle seen by the same camera is not a
-re-identification). A query with no remaining true match is skipped and counted in `skipped_queries`.
+re-identification). A query with no remaining true match is skipped and counted in `skipped_queries`; when
+no query is left at all the scores are undefined, and `evaluate` raises `NoValidQuery` rather than report 0.
 
 - AP: mean over the query's true matches of precision at each match's rank.
 - CMC@k: fraction of queries whose first true match is within the top k.
@@ -14,11 +15,13 @@ Entries at exactly equal distances keep the (deterministic) order `numpy.argsort
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 CMC_RANKS: tuple[int, ...] = (1, 5, 10)
+CMC_CURVE: tuple[int, ...] = tuple(range(1, 51))
+"""The full CMC curve ReID papers plot: every rank from 1 to 50."""
 _BLOCK = 512  # queries per block: bounds the temporary (block x gallery) arrays to a few hundred MB
 
 
@@ -31,17 +34,70 @@ class ReidMetrics:
     mINP: float
     valid_queries: int
     skipped_queries: int
+    trials: int = 1
+    """Random query / gallery draws averaged (VehicleID); the scores above are then means over them."""
+    spread: dict[str, float] = field(default_factory=dict)
+    """Standard deviation over the draws of mAP, rank1, rank5 and mINP (empty for a single draw)."""
 
     @property
     def rank1(self) -> float:
         return self.cmc[1]
 
-    def as_dict(self) -> dict[str, float | int]:
-        """Flat, JSON-friendly view: mAP, rank1, rank5, rank10, mINP and the query counts."""
-        flat: dict[str, float | int] = {"mAP": self.mAP}
-        flat.update({f"rank{k}": v for k, v in self.cmc.items()})
+    def as_dict(self) -> dict[str, object]:
+        """JSON-friendly view: mAP, rank1, rank5, rank10 (those computed), mINP, the query counts, the CMC
+        curve when more ranks were computed (`cmc[k - 1]` is CMC@k), and the spread over several draws."""
+        flat: dict[str, object] = {"mAP": self.mAP}
+        flat.update({f"rank{k}": self.cmc[k] for k in CMC_RANKS if k in self.cmc})
         flat.update(mINP=self.mINP, valid_queries=self.valid_queries, skipped_queries=self.skipped_queries)
+        if set(self.cmc) - set(CMC_RANKS):
+            flat["cmc"] = [self.cmc[k] for k in sorted(self.cmc)]
+        if self.trials > 1:
+            flat.update(trials=self.trials, std=self.spread)
         return flat
+
+
+class NoValidQuery(ValueError):
+    """No query has a true match left in the gallery: mAP and CMC are undefined (not 0)."""
+
+
+def _checked(
+    distmat: np.ndarray,
+    query_ids: np.ndarray,
+    gallery_ids: np.ndarray,
+    query_cams: np.ndarray | None,
+    gallery_cams: np.ndarray | None,
+    ranks: tuple[int, ...],
+) -> tuple[np.ndarray, ...]:
+    """The inputs as arrays, or a ValueError saying which one is wrong and how."""
+    distmat = np.asarray(distmat)
+    if distmat.ndim != 2 or not np.issubdtype(distmat.dtype, np.number):
+        raise ValueError(f"distmat must be a 2-D numeric (num_query, num_gallery) array, got {distmat.shape}")
+    if not np.isfinite(distmat).all():
+        bad = int(np.size(distmat) - np.isfinite(distmat).sum())
+        raise ValueError(f"distmat holds {bad} NaN or infinite values")
+    num_query, num_gallery = distmat.shape
+    arrays = [distmat]
+    for name, values, length in (
+        ("query_ids", query_ids, num_query),
+        ("gallery_ids", gallery_ids, num_gallery),
+        ("query_cams", query_cams, num_query),
+        ("gallery_cams", gallery_cams, num_gallery),
+    ):
+        if values is None:
+            arrays.append(None)
+            continue
+        values = np.asarray(values)
+        if values.shape != (length,):
+            raise ValueError(
+                f"distmat is {distmat.shape} (queries x gallery), so {name} must have shape ({length},); "
+                f"got {values.shape}"
+            )
+        arrays.append(values)
+    if (query_cams is None) != (gallery_cams is None):
+        raise ValueError("give cameras for both query and gallery, or for neither")
+    if not ranks or any(not isinstance(k, int | np.integer) or k < 1 for k in ranks):
+        raise ValueError(f"ranks must be whole numbers >= 1 (CMC@k), got {ranks!r}")
+    return tuple(arrays)
 
 
 def evaluate(
@@ -52,19 +108,15 @@ def evaluate(
     gallery_cams: np.ndarray | None = None,
     ranks: tuple[int, ...] = CMC_RANKS,
 ) -> ReidMetrics:
-    """mAP, CMC at `ranks` and mINP of a (num_query, num_gallery) distance matrix."""
-    distmat = np.asarray(distmat)
-    query_ids, gallery_ids = np.asarray(query_ids), np.asarray(gallery_ids)
+    """mAP, CMC at `ranks` and mINP of a (num_query, num_gallery) distance matrix.
+
+    Raises ValueError naming the argument when shapes or ranks are wrong, and `NoValidQuery` when no query
+    has a true match in the gallery (after the same-camera exclusion)."""
+    distmat, query_ids, gallery_ids, query_cams, gallery_cams = _checked(
+        distmat, query_ids, gallery_ids, query_cams, gallery_cams, ranks
+    )
     num_query, num_gallery = distmat.shape
-    if query_ids.shape != (num_query,) or gallery_ids.shape != (num_gallery,):
-        raise ValueError(
-            f"distmat is {distmat.shape} but got {query_ids.shape} query / {gallery_ids.shape} gallery ids"
-        )
-    if (query_cams is None) != (gallery_cams is None):
-        raise ValueError("give cameras for both query and gallery, or for neither")
     use_cams = query_cams is not None
-    if use_cams:
-        query_cams, gallery_cams = np.asarray(query_cams), np.asarray(gallery_cams)
 
     ap_sum = inp_sum = 0.0
     first_hits = np.zeros(max(ranks) + 1, dtype=np.int64)
@@ -97,6 +149,10 @@ def evaluate(
 
     skipped = num_query - valid
     if valid == 0:
-        return ReidMetrics(0.0, {k: 0.0 for k in ranks}, 0.0, 0, skipped)
+        excluded = " once same-identity same-camera entries are removed" if use_cams else ""
+        raise NoValidQuery(
+            f"none of the {num_query} queries has a true match among the {num_gallery} gallery images"
+            f"{excluded}: mAP and CMC are undefined (check that query and gallery share identities)"
+        )
     cmc = np.cumsum(first_hits[:-1]) / valid
     return ReidMetrics(ap_sum / valid, {k: float(cmc[k - 1]) for k in ranks}, inp_sum / valid, valid, skipped)

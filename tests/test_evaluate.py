@@ -82,9 +82,18 @@ def test_query_without_a_valid_match_is_skipped_and_counted():
     assert result.cmc[1] == pytest.approx(1.0)
 
 
-def test_no_valid_query_gives_zero_scores():
-    result = cvpair.evaluate(np.zeros((2, 2)), np.array([1, 2]), np.array([3, 4]))
-    assert (result.mAP, result.mINP, result.valid_queries, result.skipped_queries) == (0.0, 0.0, 0, 2)
+def test_no_valid_query_is_an_error_not_a_zero():
+    from cvpair.metrics import NoValidQuery
+
+    with pytest.raises(NoValidQuery, match="none of the 2 queries has a true match"):
+        cvpair.evaluate(np.zeros((2, 2)), np.array([1, 2]), np.array([3, 4]))
+
+
+def test_no_valid_query_after_the_camera_exclusion_says_so():
+    from cvpair.metrics import NoValidQuery
+
+    with pytest.raises(NoValidQuery, match="same-camera"):
+        cvpair.evaluate(np.zeros((1, 1)), np.array([7]), np.array([7]), np.array([1]), np.array([1]))
 
 
 def test_cameras_must_be_given_for_both_sides():
@@ -93,8 +102,45 @@ def test_cameras_must_be_given_for_both_sides():
 
 
 def test_shape_mismatch_is_rejected():
-    with pytest.raises(ValueError, match="distmat"):
+    with pytest.raises(ValueError, match=r"query_ids must have shape \(2,\); got \(1,\)"):
         cvpair.evaluate(np.zeros((2, 3)), np.array([1]), np.array([1, 2, 3]))
+
+
+def test_gallery_ids_of_the_wrong_length_are_named():
+    with pytest.raises(ValueError, match=r"gallery_ids must have shape \(3,\)"):
+        cvpair.evaluate(np.zeros((1, 3)), np.array([1]), np.array([1, 2]))
+
+
+def test_cameras_of_the_wrong_length_are_named():
+    with pytest.raises(ValueError, match="gallery_cams"):
+        cvpair.evaluate(np.zeros((1, 2)), np.array([1]), np.array([1, 2]), np.array([0]), np.array([0]))
+
+
+def test_a_distance_matrix_that_is_not_2d_is_rejected():
+    with pytest.raises(ValueError, match="2-D"):
+        cvpair.evaluate(np.zeros(3), np.array([1]), np.array([1, 2, 3]))
+
+
+def test_nan_distances_are_rejected():
+    with pytest.raises(ValueError, match="1 NaN"):
+        cvpair.evaluate(np.array([[0.1, np.nan]]), np.array([1]), np.array([1, 2]))
+
+
+@pytest.mark.parametrize("ranks", [(), (0, 1), (1, 2.5)])
+def test_cmc_ranks_must_be_whole_numbers_from_1(ranks):
+    with pytest.raises(ValueError, match="ranks"):
+        cvpair.evaluate(np.zeros((1, 2)), np.array([1]), np.array([1, 2]), ranks=ranks)
+
+
+def test_the_full_cmc_curve_goes_to_rank_50_in_the_json_view():
+    from cvpair.metrics import CMC_CURVE
+
+    # The only match is 30th of 60: CMC is 0 up to rank 29 and 1 from rank 30.
+    gallery = np.array([0] * 29 + [5] + [0] * 30)
+    result = cvpair.evaluate(ranked(list(range(60))), np.array([5]), gallery, ranks=CMC_CURVE)
+    curve = result.as_dict()["cmc"]
+    assert len(curve) == 50 and curve == [0.0] * 29 + [1.0] * 21
+    assert result.as_dict()["rank10"] == 0.0
 
 
 def test_as_dict_is_flat():

@@ -9,9 +9,14 @@ except PackageNotFoundError:  # running from a source tree that was never instal
 
 
 def __getattr__(name: str):
-    """`cvpair.evaluate` (from `cvpair.metrics`) is imported on first use: `import cvpair` stays light."""
+    """`cvpair.evaluate` (from `cvpair.metrics`) and `cvpair.rerank` (from `cvpair.reranking`) are imported on
+    first use: `import cvpair` stays light. No submodule bears either name, so neither can shadow them."""
     if name == "evaluate":
         from cvpair.metrics import evaluate
 
         return evaluate
+    if name == "rerank":
+        from cvpair.reranking import rerank
+
+        return rerank
     raise AttributeError(f"module 'cvpair' has no attribute {name!r}")

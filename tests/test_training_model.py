@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import json
 import math
+from pathlib import Path
 
 import pytest
 import torch
+from cvpair.training import cvnet
 from cvpair.training.blocks import EMBEDDING, TrainOutput
 from cvpair.training.cvnet import MODELS, CVNet, build_model
 from cvpair.training.dfc import DEFAULT_GENOTYPE, FILTRATION_OPS, Genotype, MixedOp
@@ -94,9 +96,10 @@ def test_genotype_round_trips_through_json(tmp_path):
     assert json.loads(path.read_text())["epochs"] == 3
 
 
-def test_shipped_genotype_is_valid():
-    genotype = Genotype.load(DEFAULT_GENOTYPE)
-    assert {genotype.shallow, genotype.deep} <= set(FILTRATION_OPS)
+def test_without_a_genotype_cvnet_uses_the_unsearched_identity_filtration():
+    assert Genotype("identity", "identity") == DEFAULT_GENOTYPE
+    assert build_model("cvnet", 5).architecture["genotype"] == {"shallow": "identity", "deep": "identity"}
+    assert not (Path(cvnet.__file__).parent / "genotype.json").exists()  # no hand-edited search result
 
 
 def test_unknown_filtration_op_is_rejected():

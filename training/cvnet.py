@@ -13,7 +13,7 @@ from dataclasses import asdict
 import torch
 from cvpair.training.baseline import Baseline
 from cvpair.training.blocks import EMBEDDING, STAGES, Backbone, BNNeck, TrainOutput, conv_bn
-from cvpair.training.dfc import DFC, IDENTITY_GENOTYPE, Genotype
+from cvpair.training.dfc import DEFAULT_GENOTYPE, DFC, IDENTITY_GENOTYPE, Genotype
 from cvpair.training.msl import MSL
 from torch import Tensor, nn
 
@@ -61,7 +61,7 @@ MODELS: dict[str, Callable[[int, Genotype], nn.Module]] = {
 def build_model(
     name: str, num_classes: int, genotype: Genotype | None = None, seed: int | None = None
 ) -> nn.Module:
-    """A registered model; `genotype` defaults to the one shipped in training/genotype.json.
+    """A registered model; `genotype` defaults to `DEFAULT_GENOTYPE` (unsearched: identity filtration).
 
     With a `seed` the initial weights depend on it alone, not on the global RNG state (which is left as is).
     The model's `architecture` attribute records what was built; the engine saves it in the checkpoint so
@@ -69,7 +69,7 @@ def build_model(
     """
     if name not in MODELS:
         raise ValueError(f"unknown model {name!r}; choose from {sorted(MODELS)}")
-    genotype = genotype or Genotype.load()
+    genotype = genotype or DEFAULT_GENOTYPE
     with torch.random.fork_rng(devices=[]):
         if seed is not None:
             torch.manual_seed(seed)

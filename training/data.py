@@ -23,13 +23,14 @@ from cvpair.protocol import GALLERY, PROTOCOLS, QUERY, ROLES, TRAIN
 @dataclass(frozen=True)
 class ReidImage:
     """One image: `source` is encoded bytes or a file path; `camera` is a device index, `view` 0 aerial /
-    1 ground (schema order)."""
+    1 ground (schema order); `track` names the continuous sighting it comes from (None where unknown)."""
 
     key: str
     source: bytes | Path
     identity: int
     camera: int
     view: int
+    track: str | None = None
 
 
 @dataclass(frozen=True)
@@ -132,17 +133,22 @@ def load_cvpair(release: str | Path, configs: Sequence[str] = tuple(PROTOCOLS)) 
             raise InputError(Problem(release, f"cannot load config {config!r}: {error}")) from error
         for split in ROLES:
             table = loaded[split].cast_column("image", datasets.Image(decode=False))
-            splits[config, split] = table.select_columns(["image", "image_id", "identity", "view", "device"])
+            columns = ["image", "image_id", "identity", "view", "device", "clip", "track"]
+            splits[config, split] = table.select_columns(columns)
     devices = sorted({d for table in splits.values() for d in table.unique("device")})
 
     def records(table) -> tuple[ReidImage, ...]:
         rows = table.to_dict()
+        columns = ("image", "image_id", "identity", "view", "device", "clip", "track")
         return tuple(
-            ReidImage(key, image["bytes"] or Path(image["path"]), identity, devices.index(device), view)
-            for image, key, identity, view, device in zip(
-                rows["image"], rows["image_id"], rows["identity"], rows["view"], rows["device"], strict=True
+            ReidImage(
+                key, image["bytes"] or Path(image["path"]), identity, devices.index(device), view,
+                f"{clip}/{track}",
             )
-        )
+            for image, key, identity, view, device, clip, track in zip(
+                *(rows[name] for name in columns), strict=True
+            )
+        )  # fmt: skip
 
     protocols = tuple(
         Protocol.query_gallery(config, records(splits[config, QUERY]), records(splits[config, GALLERY]), True)

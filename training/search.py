@@ -1,22 +1,25 @@
 """A small DARTS search (Liu et al. 2019, first-order) for DFC's filtration op of each branch.
 
 The super-network is CVNet with a `MixedOp` in each DFC branch: a softmax(alpha)-weighted sum of every
-candidate op. Each identity's training images are split in two halves; architecture weights (alpha) take a
-step on a batch of one half, network weights on a batch of the other, alternately. The strongest op of each
-branch forms the genotype, written as JSON with the final op weights.
+candidate op. Each identity's *tracks* are split in two halves (whole tracks, never frames of one track on
+both sides: neighbouring frames are near-copies, and tuning alpha on them measures memory, not matching);
+architecture weights (alpha) take a step on a batch of the held-out tracks, network weights on a batch of
+the others, alternately. The strongest op of each branch forms the genotype, written as JSON with the
+settings, the data, how it was split, and the final op weights: the file is the search's own record.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import defaultdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import torch
 from cvpair.training.cvnet import CVNet
-from cvpair.training.data import ImageDataset, ReidData
+from cvpair.training.data import ImageDataset, ReidData, ReidImage
 from cvpair.training.dfc import Genotype, MixedOp
+from cvpair.training.distributed import ONE_PROCESS
 from cvpair.training.engine import (
-    Distributed,
     TrainConfig,
     loader_workers,
     lr_factor,
@@ -29,6 +32,8 @@ from cvpair.training.sampler import IdentitySampler
 from cvpair.training.transforms import TrainTransform
 from tqdm import tqdm
 
+from cvpair.errors import InputError, Problem
+
 ARCH_LR = 3e-3
 ARCH_WEIGHT_DECAY = 1e-3
 
@@ -40,21 +45,44 @@ class SearchResult:
     """Final softmax(alpha) per branch: how clear-cut each choice was."""
 
 
-def _half_loader(
-    data: ReidData, labels: list[int], parity: int, config: TrainConfig, device: torch.device
+@dataclass(frozen=True)
+class TrackSplit:
+    """Indices into the training images: network weights learn on `train`, alpha on `held_out`."""
+
+    train: tuple[int, ...]
+    held_out: tuple[int, ...]
+    identities_held_out: int
+    """Identities with tracks on both sides (one with a single track stays on the training side)."""
+
+    def describe(self) -> str:
+        return (
+            f"whole tracks held out per identity: {len(self.held_out)} images of "
+            f"{self.identities_held_out} identities for alpha, {len(self.train)} images for the weights"
+        )
+
+
+def split_tracks(images: tuple[ReidImage, ...], labels: list[int]) -> TrackSplit:
+    """Every other track of each identity, taken in (view, track) order, is held out, so both halves see
+    both views where an identity has two tracks or more per view."""
+    tracks: dict[int, dict[tuple[int, str], list[int]]] = defaultdict(lambda: defaultdict(list))
+    for index, (image, label) in enumerate(zip(images, labels, strict=True)):
+        tracks[label][image.view, image.track].append(index)
+    train, held_out, identities = [], [], 0
+    for by_track in tracks.values():
+        ordered = [by_track[key] for key in sorted(by_track)]
+        train += [i for position, members in enumerate(ordered) if position % 2 == 0 for i in members]
+        held_out += [i for position, members in enumerate(ordered) if position % 2 == 1 for i in members]
+        identities += len(ordered) > 1
+    return TrackSplit(tuple(sorted(train)), tuple(sorted(held_out)), identities)
+
+
+def _loader(
+    data: ReidData, labels: list[int], chosen: tuple[int, ...], seed: int, config: TrainConfig, device
 ) -> torch.utils.data.DataLoader:
-    """Every other image of each identity (by position), P x K sampled."""
-    position: dict[int, int] = {}
-    chosen = []
-    for index, label in enumerate(labels):
-        if position.get(label, 0) % 2 == parity:
-            chosen.append(index)
-        position[label] = position.get(label, 0) + 1
+    """The `chosen` training images, P x K sampled."""
     images = [data.train[i] for i in chosen]
     half_labels = [labels[i] for i in chosen]
-    sampler = IdentitySampler(
-        half_labels, [im.view for im in images], config.p, config.k, seed=config.seed + parity
-    )
+    sampler = IdentitySampler(half_labels, [im.view for im in images], config.p, config.k, seed=seed)
     return torch.utils.data.DataLoader(
         ImageDataset(images, half_labels, TrainTransform(config.size)),
         batch_sampler=sampler,
@@ -64,9 +92,14 @@ def _half_loader(
 
 def search_filtration(data: ReidData, config: TrainConfig, out: Path) -> SearchResult:
     """Run the search for `config.epochs` epochs and write `out` (the genotype JSON)."""
+    if any(image.track is None for image in data.train):
+        raise InputError(
+            Problem(data.name, "the search holds out whole tracks, but this dataset has no track ids")
+        )
     seed_everything(config.seed)
-    device = resolve_device(config.device, Distributed())
+    device = resolve_device(config.device, ONE_PROCESS)
     labels = data.train_labels()
+    split = split_tracks(data.train, labels)
     model = CVNet(data.num_classes, genotype=None).to(device)
     arch = [p for name, p in model.named_parameters() if name.endswith(".alpha")]
     weights = [p for name, p in model.named_parameters() if p.requires_grad and not name.endswith(".alpha")]
@@ -74,7 +107,8 @@ def search_filtration(data: ReidData, config: TrainConfig, out: Path) -> SearchR
     arch_opt = torch.optim.Adam(arch, lr=ARCH_LR, betas=(0.5, 0.999), weight_decay=ARCH_WEIGHT_DECAY)
     scaler = torch.amp.GradScaler(device.type, enabled=device.type == "cuda")
     loss_fn = ReidLoss()
-    weight_half, arch_half = (_half_loader(data, labels, half, config, device) for half in (0, 1))
+    weight_half = _loader(data, labels, split.train, config.seed, config, device)
+    arch_half = _loader(data, labels, split.held_out, config.seed + 1, config, device)
     for epoch in range(config.epochs):
         weight_half.batch_sampler.set_epoch(epoch)
         arch_half.batch_sampler.set_epoch(epoch)
@@ -96,7 +130,10 @@ def search_filtration(data: ReidData, config: TrainConfig, out: Path) -> SearchR
         Genotype(shallow=mixed["shallow"].chosen(), deep=mixed["deep"].chosen()),
         {branch: op.weights() for branch, op in mixed.items()},
     )
+    settings = {name: list(v) if isinstance(v, tuple) else v for name, v in asdict(config).items()}
+    settings |= {"arch_lr": ARCH_LR, "arch_weight_decay": ARCH_WEIGHT_DECAY}
+    data_record = f"{data.name}: {len(data.train)} training images of {data.num_classes} identities"
     result.genotype.save(
-        out, weights=result.weights, searched_on=data.name, epochs=config.epochs, seed=config.seed
+        out, weights=result.weights, settings=settings, data=data_record, held_out=split.describe()
     )
     return result

@@ -2,7 +2,8 @@
 
 Layout: image_train/, image_query/, image_test/ and name_train.txt, name_query.txt, name_test.txt (one file
 name per line). A name such as 0002_c002_00030600_0.jpg holds the identity (0002) and camera (c002). The
-protocol is query vs. test with the standard same-identity-same-camera exclusion.
+protocol is query vs. test with the standard same-identity-same-camera exclusion. A vehicle's images by one
+camera are one track (VeRi-776 was sampled from per-camera trajectories).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ def _read(root: Path, folder: str, list_name: str) -> tuple[ReidImage, ...]:
     rows = read_list(listed, _parse)
     check_files_exist([root / folder / name for name, _, _ in rows], listed)
     return tuple(
-        ReidImage(f"{folder}/{name}", root / folder / name, identity, camera, GROUND)
+        ReidImage(f"{folder}/{name}", root / folder / name, identity, camera, GROUND, f"c{camera:03d}")
         for name, identity, camera in rows
     )
 

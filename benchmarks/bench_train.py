@@ -1,8 +1,9 @@
 """CVNet against a plain baseline of similar size, and CVNet's ablations, trained the same way on a release.
 
-For each model: mAP and rank-1 for both protocols (A2G, G2A), parameters (inference), and FLOPs (fvcore)
-and CPU latency per image at batch 1, both at the training input and at 256x256. Ablations: without MSL,
-without DFC, and with the searched filtration replaced by identity ops. Full-size runs belong on a GPU:
+For each model: mAP and rank-1 for both protocols (A2G, G2A), parameters (inference), FLOPs
+(torch.utils.flop_counter) and CPU latency per image at batch 1, both at the training input and at
+256x256. Ablations: without MSL, without DFC, and with the searched filtration replaced by identity
+ops. Full-size runs belong on a GPU:
 
     .venv/bin/python benchmarks/bench_train.py RELEASE --epochs 60 --device cuda --out benchmarks/out/train
     .venv/bin/python benchmarks/bench_train.py RELEASE --epochs 5 --input 64x64 --p 8 --k 4   # CPU sanity run

@@ -144,11 +144,19 @@ def check_campaign_command(campaign: Path) -> None:
     click.echo(f"{campaign}: {len(checked.clips)} clip(s), {tracks} track(s), no problems")
 
 
+_DATASET = click.option("--dataset", type=click.Choice(["cvpair", "veri776", "vehicleid"]), default="cvpair",
+                        show_default=True)  # fmt: skip
+_CONFIG = click.option("--config", type=click.Choice(list(PROTOCOLS)),
+                       help="CVPair protocol [default: both].")  # fmt: skip
+_TEST_SIZE = click.option("--test-size", type=click.Choice(["800", "1600", "2400"]), multiple=True,
+                          help="VehicleID test list(s) [default: all three]; repeat for more.")  # fmt: skip
+
+
 @main.command("train-reference")
 @click.argument("release", required=False)
-@click.option("--dataset", type=click.Choice(["cvpair", "veri776", "vehicleid"]), default="cvpair",
-              show_default=True)  # fmt: skip
-@click.option("--config", type=click.Choice(list(PROTOCOLS)), help="Protocol to evaluate [default: both].")
+@_DATASET
+@_CONFIG
+@_TEST_SIZE
 @click.option("--epochs", type=int, default=60, show_default=True)
 @click.option("--device", type=click.Choice(["cpu", "cuda"]), help="[default: cuda when available]")
 @click.option("--p", "p", type=int, default=16, show_default=True, help="Identities per batch.")
@@ -157,15 +165,16 @@ def check_campaign_command(campaign: Path) -> None:
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("cvnet-run"),
               show_default=True, help="Run folder: checkpoint, metrics, curves, report.")  # fmt: skip
 @click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--resume", is_flag=True, help="Continue from OUT/checkpoint.pt.")
+@click.option("--resume", is_flag=True, help="Continue from OUT/checkpoint.pt (same settings only).")
 @click.option("--search", is_flag=True, help="Search DFC's filtration ops (DARTS); write OUT/genotype.json.")
-@click.option("--summary", is_flag=True, help="Print parameters and FLOPs (fvcore) and exit.")
+@click.option("--summary", is_flag=True, help="Print parameters and FLOPs and exit.")
 @click.option("--model", default="cvnet", help="cvnet, baseline or an ablation (cvnet-no-msl, ...).")
 @click.option("--genotype", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Filtration genotype JSON [default: the one shipped in cvpair/training].")  # fmt: skip
+              help="Filtration genotype JSON from --search [default: identity filtration].")  # fmt: skip
 def train_reference(
-    release, dataset, config, epochs, device, p, k, size, out, seed, resume, search, summary, model, genotype
-) -> None:
+    release, dataset, config, test_size, epochs, device, p, k, size, out, seed, resume, search, summary,
+    model, genotype,
+) -> None:  # fmt: skip
     """Train and evaluate the reference model (CVNet) on a CVPair RELEASE, VeRi-776 or VehicleID."""
     import torch
 
@@ -174,8 +183,8 @@ def train_reference(
     device = device or ("cuda" if torch.cuda.is_available() else "cpu")
     size = reference.parse_size(size)
     train = reference.TrainConfig(epochs=epochs, p=p, k=k, size=size, device=device, seed=seed)
-    options = {"resume": resume, "genotype": genotype}
-    run = reference.ReferenceRun(release, dataset, config, model, train, out, **options)
+    source = reference.DataSource(release, dataset, config, tuple(int(s) for s in test_size))
+    run = reference.ReferenceRun(source, model, train, out, resume=resume, genotype=genotype)
     if summary:
         click.echo("\n".join(reference.summary_lines(run)))
     elif search:
@@ -184,6 +193,44 @@ def train_reference(
         report = reference.train_reference(run)
         if report is not None:  # None on DDP ranks other than 0
             click.echo(report.read_text())
+
+
+@main.command("evaluate-reference")
+@click.argument("checkpoint", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("release", required=False)
+@click.option("--dataset", type=click.Choice(["cvpair", "veri776", "vehicleid"]),
+              help="[default: the one the checkpoint was trained on, else cvpair]")  # fmt: skip
+@_CONFIG
+@_TEST_SIZE
+@click.option("--flip", is_flag=True, help="Flip at test time: embed each image and its mirror image.")
+@click.option("--rerank", is_flag=True, help="k-reciprocal re-ranking (k1=20, k2=6, lambda=0.3).")
+@click.option("--device", type=click.Choice(["cpu", "cuda"]), help="[default: cuda when available]")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path),
+              help="Report folder [default: evaluation/ beside CHECKPOINT].")  # fmt: skip
+@click.option("--fiftyone", "fiftyone_name", metavar="NAME",
+              help="Also load the ranked lists into the FiftyOne dataset NAME.")  # fmt: skip
+def evaluate_reference(
+    checkpoint, release, dataset, config, test_size, flip, rerank, device, out, fiftyone_name
+) -> None:  # fmt: skip
+    """Evaluate a saved CHECKPOINT on RELEASE (a CVPair release, VeRi-776 or VehicleID) without training.
+
+    RELEASE and --dataset default to what the checkpoint was trained on."""
+    import torch
+
+    from cvpair.training import reference
+
+    recorded = reference.recorded_source(checkpoint)
+    release = release or recorded.get("release")
+    dataset = dataset or recorded.get("dataset", "cvpair")
+    source = reference.DataSource(release, dataset, config, tuple(int(s) for s in test_size))
+    run = reference.EvaluationRun(
+        checkpoint, source, out or checkpoint.parent / "evaluation",
+        device=device or ("cuda" if torch.cuda.is_available() else "cpu"),
+        scoring=reference.Scoring(flip=flip, rerank=rerank), fiftyone=fiftyone_name,
+    )  # fmt: skip
+    report = reference.evaluate_reference(run)
+    if report is not None:  # None on DDP ranks other than 0
+        click.echo(report.read_text())
 
 
 @main.command()

@@ -88,23 +88,24 @@ def test_the_visualization_has_a_2d_point_per_crop(dataset):
 
 
 def test_an_old_checkpoint_without_the_architecture_still_loads(checkpoint, tmp_path):
-    from cvpair.browse.embeddings import load_checkpoint
+    from cvpair.training.checkpoint import load_model
 
     state = torch.load(checkpoint, map_location="cpu", weights_only=False)
     del state["architecture"]
     torch.save(state, tmp_path / "old.pt")
-    model, size = load_checkpoint(tmp_path / "old.pt")
+    model, size = load_model(tmp_path / "old.pt")
     assert size == (32, 32)
     assert model(torch.zeros(1, 3, 32, 32)).shape == (1, EMBEDDING)
 
 
 def test_a_file_that_is_no_checkpoint_is_a_user_error(tmp_path):
-    from cvpair.browse.embeddings import load_checkpoint
+    from cvpair.training.checkpoint import load_model
+
     from cvpair.errors import InputError
 
     (tmp_path / "junk.pt").write_text("not a checkpoint")
     with pytest.raises(InputError, match="not a cvpair training checkpoint"):
-        load_checkpoint(tmp_path / "junk.pt")
+        load_model(tmp_path / "junk.pt")
 
 
 def test_browse_no_launch_with_embeddings(fiftyone_database, release, checkpoint):

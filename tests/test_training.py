@@ -7,20 +7,24 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 from click.testing import CliRunner
+from cvpair.training import checkpoint as checkpoints
+from cvpair.training.checkpoint import CHECKPOINT
 from cvpair.training.cvnet import build_model
-from cvpair.training.data import Protocol, ReidData, load_cvpair
+from cvpair.training.data import Protocol, ReidData, ReidImage, load_cvpair
 from cvpair.training.dfc import FILTRATION_OPS, Genotype
 from cvpair.training.engine import TrainConfig, fit
-from cvpair.training.search import search_filtration
+from cvpair.training.search import search_filtration, split_tracks
 
 import cvpair
 from cvpair.cli import main
+from cvpair.errors import InputError
 from cvpair.protocol import TEST, TRAIN
 from tests.synthetic_release import Identity, write_identities
 
@@ -131,7 +135,7 @@ def test_two_runs_with_the_same_seed_are_identical(few, tmp_path):
 @pytest.mark.slow
 def test_resumed_run_matches_an_uninterrupted_one(few, tmp_path):
     straight = build_model("cvnet", few.num_classes, seed=SMALL.seed)
-    fit(straight, few, SMALL, tmp_path / "straight")
+    straight_result = fit(straight, few, SMALL, tmp_path / "straight")
 
     interrupted = build_model("cvnet", few.num_classes, seed=SMALL.seed)
     fit(interrupted, few, SMALL, tmp_path / "resumed", stop_after=1)
@@ -141,6 +145,99 @@ def test_resumed_run_matches_an_uninterrupted_one(few, tmp_path):
     result = fit(resumed, few, SMALL, tmp_path / "resumed", resume=True)
     assert [row["epoch"] for row in result.history] == [1, 2]
     assert _same(_weights(straight), _weights(resumed))
+    assert result.metrics == straight_result.metrics
+
+
+@pytest.fixture(scope="module")
+def one_epoch(few, tmp_path_factory) -> Path:
+    """A run of SMALL stopped after its first epoch: its folder holds checkpoint.pt."""
+    out = tmp_path_factory.mktemp("one-epoch")
+    fit(build_model("cvnet", few.num_classes, seed=SMALL.seed), few, SMALL, out, stop_after=1)
+    return out
+
+
+def _resume_parts(few, config: TrainConfig = SMALL):
+    model = build_model("cvnet", few.num_classes, seed=config.seed)
+    optimizer = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=config.lr)
+    record = checkpoints.run_record(config, few, 1, model.architecture)
+    return model, optimizer, record
+
+
+@pytest.mark.slow
+def test_resuming_with_other_settings_is_refused_naming_them(few, one_epoch, tmp_path):
+    longer = replace(SMALL, epochs=3, lr=1e-3)
+    with pytest.raises(InputError, match=r"epochs: 2 -> 3; lr: 0.0015 -> 0.001") as caught:
+        fit(build_model("cvnet", few.num_classes, seed=SMALL.seed), few, longer, one_epoch, resume=True)
+    assert "checkpoint.pt" in str(caught.value)
+
+
+def test_settings_that_cannot_change_what_is_learned_may_change_on_resume(few):
+    record = checkpoints.run_record(SMALL, few, 1, None)
+    moved = checkpoints.run_record(replace(SMALL, device="cuda", eval_every=1), few, 1, None)
+    assert checkpoints.changed_settings(record, moved) == []
+    assert checkpoints.changed_settings(record, checkpoints.run_record(SMALL, few, 2, None)) == [
+        "world_size: 1 -> 2"
+    ]
+
+
+def test_a_cpu_checkpoint_resumes_where_losses_are_scaled(few, one_epoch):
+    """A CPU run saves a disabled scaler's empty state; a CUDA run's scaler is enabled. CI has no GPU: an
+    enabled CPU scaler stands in for it (the same load_state_dict), and map_location="cpu" is what reads a
+    CUDA checkpoint on a CPU. Not run here: resuming on a real GPU."""
+    model, optimizer, record = _resume_parts(few)
+    scaler = torch.amp.GradScaler("cpu", enabled=True)
+    history, epoch = checkpoints.resume(one_epoch / CHECKPOINT, model, optimizer, scaler, record)
+    assert (epoch, len(history)) == (1, 1)
+    assert scaler.get_scale() == torch.amp.GradScaler("cpu").get_scale()  # a fresh scale
+
+
+def test_a_scaled_checkpoint_resumes_on_a_cpu_and_keeps_its_scale_on_a_gpu(few, one_epoch, tmp_path):
+    state = torch.load(one_epoch / CHECKPOINT, weights_only=False)
+    state["scaler"] = torch.amp.GradScaler("cpu", init_scale=128.0).state_dict()  # as a CUDA run saves it
+    torch.save(state, tmp_path / CHECKPOINT)
+    model, optimizer, record = _resume_parts(few)
+    cpu = torch.amp.GradScaler("cpu", enabled=False)
+    checkpoints.resume(tmp_path / CHECKPOINT, model, optimizer, cpu, record)
+    scaling = torch.amp.GradScaler("cpu", enabled=True)
+    checkpoints.resume(tmp_path / CHECKPOINT, model, optimizer, scaling, record)
+    assert scaling.get_scale() == 128.0
+
+
+def test_each_rank_resumes_its_own_random_state(few, one_epoch, tmp_path):
+    state = torch.load(one_epoch / CHECKPOINT, weights_only=False)
+    generators = []
+    for seed in (1, 2):
+        torch.manual_seed(seed)
+        generators.append(checkpoints.rng_state())
+    state["rng"] = generators  # rank 0's and rank 1's, as a two-process run saves them
+    torch.save(state, tmp_path / CHECKPOINT)
+    model, optimizer, record = _resume_parts(few)
+    scaler = torch.amp.GradScaler("cpu", enabled=False)
+    draws = []
+    for rank in (0, 1):
+        checkpoints.resume(tmp_path / CHECKPOINT, model, optimizer, scaler, record, rank=rank)
+        draws.append(torch.rand(3))
+    torch.manual_seed(2)
+    assert torch.equal(draws[1], torch.rand(3)) and not torch.equal(draws[0], draws[1])
+
+
+def test_the_search_holds_out_whole_tracks_of_each_identity():
+    """Identity 5: aerial tracks a1, a2 and ground track g1 -> a1 and g1 train the weights, a2 is held out.
+    Identity 6: one track only -> it stays with the weights."""
+
+    def image(identity: int, view: int, track: str, frame: int) -> ReidImage:
+        return ReidImage(f"{track}/{frame}", b"", identity, view, view, track)
+
+    images = (
+        image(5, 0, "a1", 0), image(5, 0, "a2", 0), image(5, 0, "a1", 1), image(5, 1, "g1", 0),
+        image(5, 0, "a2", 1), image(6, 1, "g9", 0), image(6, 1, "g9", 1),
+    )  # fmt: skip
+    split = split_tracks(images, [0, 0, 0, 0, 0, 1, 1])
+    assert split.held_out == (1, 4)
+    assert split.train == (0, 2, 3, 5, 6)
+    assert split.identities_held_out == 1
+    held = {images[i].track for i in split.held_out}
+    assert held.isdisjoint(images[i].track for i in split.train)
 
 
 @pytest.mark.slow
@@ -148,6 +245,10 @@ def test_search_writes_a_genotype_of_known_ops(few, tmp_path):
     config = TrainConfig(epochs=1, p=4, k=2, size=(64, 64), seed=0)
     result = search_filtration(few, config, tmp_path / "genotype.json")
     assert Genotype.load(tmp_path / "genotype.json") == result.genotype
+    record = json.loads((tmp_path / "genotype.json").read_text())
+    assert set(record) == {"shallow", "deep", "weights", "settings", "data", "held_out"}
+    assert record["settings"]["epochs"] == 1 and record["settings"]["size"] == [64, 64]
+    assert record["data"] == "few: 64 training images of 8 identities"
     for branch in ("shallow", "deep"):
         assert set(result.weights[branch]) == set(FILTRATION_OPS)
         assert sum(result.weights[branch].values()) == pytest.approx(1.0)

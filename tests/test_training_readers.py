@@ -118,3 +118,22 @@ def test_vehicleid_missing_list_is_reported(vehicleid):
     (vehicleid / "train_test_split" / "test_list_2400.txt").unlink()
     with pytest.raises(InputError, match="test_list_2400.txt"):
         load_vehicleid(vehicleid)
+
+
+def test_vehicleid_test_list_can_be_chosen(vehicleid):
+    data = load_vehicleid(vehicleid, sizes=(1600,))
+    assert [p.name for p in data.protocols] == ["vehicleid-1600"]
+
+
+def test_several_draws_report_their_mean_and_spread():
+    from cvpair.training.evaluation import mean_metrics
+
+    from cvpair.metrics import ReidMetrics
+
+    first = ReidMetrics(0.5, {1: 0.4, 5: 0.8, 10: 1.0}, 0.2, 10, 0)
+    second = ReidMetrics(0.7, {1: 0.6, 5: 0.8, 10: 1.0}, 0.4, 10, 0)
+    mean = mean_metrics([first, second])
+    assert (mean.mAP, mean.cmc[1], mean.trials) == (pytest.approx(0.6), pytest.approx(0.5), 2)
+    # Population standard deviation of two values a, b is |a - b| / 2.
+    assert mean.spread == pytest.approx({"mAP": 0.1, "rank1": 0.1, "rank5": 0.0, "mINP": 0.1})
+    assert mean.as_dict()["std"] == mean.spread and mean.as_dict()["trials"] == 2

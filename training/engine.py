@@ -1,9 +1,10 @@
 """The training loop: P x K batches, label-smoothed CE + batch-hard triplet, warm-up then cosine learning
 rate, AMP on CUDA only, a checkpoint every epoch (resume continues exactly where it stopped), per-epoch
-metrics (JSON, CSV, PNG) and DDP when launched by torchrun with WORLD_SIZE > 1.
+metrics (JSON, CSV, PNG) and DDP when launched by torchrun with WORLD_SIZE > 1 (every rank trains on its
+share of the batches and embeds its share of the images at evaluation; rank 0 writes the files).
 
-Determinism: every random draw (sampler, augmentation, initialisation) derives from `seed`; the RNG states
-are checkpointed, so a run resumed after epoch e matches an uninterrupted one.
+Determinism: every random draw (sampler, augmentation, initialisation) derives from `seed`; every rank's
+RNG states are checkpointed, so a run resumed after epoch e matches an uninterrupted one (`checkpoint.py`).
 """
 
 from __future__ import annotations
@@ -17,8 +18,10 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from cvpair.training import checkpoint as checkpoints
 from cvpair.training.data import ImageDataset, ReidData
-from cvpair.training.evaluation import evaluate_protocols
+from cvpair.training.distributed import Distributed
+from cvpair.training.evaluation import ProtocolResult, score_protocols
 from cvpair.training.losses import ReidLoss
 from cvpair.training.report import write_history
 from cvpair.training.sampler import IdentitySampler
@@ -28,7 +31,7 @@ from tqdm import tqdm
 
 from cvpair.metrics import ReidMetrics
 
-CHECKPOINT = "checkpoint.pt"
+CHECKPOINT = checkpoints.CHECKPOINT
 
 
 @dataclass(frozen=True)
@@ -38,7 +41,8 @@ class TrainConfig:
     k: int = 4
     size: tuple[int, int] = (256, 256)
     lr: float = 1.5e-3
-    """Adam from scratch (OSNet's setting); 3.5e-4, Bag of Tricks' value, is for ImageNet-pretrained nets."""
+    """Adam from scratch (OSNet's setting); 3.5e-4, Bag of Tricks' value, is for ImageNet-pretrained nets.
+    Not scaled with the number of DDP processes: N processes train an N times larger batch at this rate."""
     weight_decay: float = 5e-4
     warmup_fraction: float = 0.1
     device: str = "cpu"
@@ -52,7 +56,12 @@ class TrainConfig:
 @dataclass(frozen=True)
 class TrainResult:
     history: list[dict[str, float]]
-    metrics: dict[str, ReidMetrics]
+    results: dict[str, ProtocolResult]
+    """The last evaluation, per protocol (on rank 0; empty on the other DDP ranks)."""
+
+    @property
+    def metrics(self) -> dict[str, ReidMetrics]:
+        return {name: result.metrics for name, result in self.results.items()}
 
 
 def lr_factor(progress: float, warmup: float) -> float:
@@ -73,46 +82,6 @@ def seed_everything(seed: int) -> None:
     torch.backends.cudnn.benchmark = False
     torch.backends.cudnn.deterministic = True
     torch.use_deterministic_algorithms(True, warn_only=True)
-
-
-def _rng_state() -> dict[str, object]:
-    state: dict[str, object] = {"torch": torch.get_rng_state(), "numpy": np.random.get_state()}
-    state["python"] = random.getstate()
-    if torch.cuda.is_available():
-        state["cuda"] = torch.cuda.get_rng_state_all()
-    return state
-
-
-def _set_rng_state(state: dict[str, object]) -> None:
-    torch.set_rng_state(state["torch"])
-    np.random.set_state(state["numpy"])
-    random.setstate(state["python"])
-    if "cuda" in state and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(state["cuda"])
-
-
-@dataclass(frozen=True)
-class Distributed:
-    """This process's place in a torchrun job (rank 0 of 1 when not distributed)."""
-
-    rank: int = 0
-    world_size: int = 1
-    local_rank: int = 0
-
-    @property
-    def main(self) -> bool:
-        return self.rank == 0
-
-    @classmethod
-    def from_environment(cls) -> Distributed:
-        """Join the process group when torchrun set WORLD_SIZE > 1 (NCCL on CUDA, Gloo on CPU)."""
-        world_size = int(os.environ.get("WORLD_SIZE", "1"))
-        if world_size == 1:
-            return cls()
-        if not torch.distributed.is_initialized():
-            backend = "nccl" if torch.cuda.is_available() else "gloo"
-            torch.distributed.init_process_group(backend)
-        return cls(int(os.environ["RANK"]), world_size, int(os.environ.get("LOCAL_RANK", "0")))
 
 
 def resolve_device(name: str, dist: Distributed) -> torch.device:
@@ -155,12 +124,6 @@ def loader_workers(config: TrainConfig, device: torch.device) -> int:
     return min(8, os.cpu_count() or 1) if device.type == "cuda" else 0
 
 
-def _save_checkpoint(path: Path, state: dict[str, object]) -> None:
-    temporary = path.with_name(f".{path.name}.tmp")
-    torch.save(state, temporary)
-    os.replace(temporary, path)
-
-
 def _train_epoch(
     trained: nn.Module,
     loader: torch.utils.data.DataLoader,
@@ -191,23 +154,6 @@ def _train_epoch(
     return row
 
 
-def _resume(
-    checkpoint: Path, model: nn.Module, optimizer: torch.optim.Optimizer, scaler: torch.amp.GradScaler
-) -> tuple[list[dict[str, float]], int]:
-    """Restore weights, optimiser, loss scaler and RNG states; returns (history, epochs done)."""
-    from cvpair.errors import InputError, Problem
-
-    state = torch.load(checkpoint, map_location="cpu", weights_only=False)  # RNG states must stay on CPU
-    try:
-        model.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
-    except (KeyError, RuntimeError, ValueError) as error:
-        raise InputError(Problem(checkpoint, f"cannot resume this model from it: {error}")) from error
-    scaler.load_state_dict(state["scaler"])
-    _set_rng_state(state["rng"])
-    return state["history"], state["epoch"]
-
-
 def fit(
     model: nn.Module,
     data: ReidData,
@@ -215,11 +161,13 @@ def fit(
     out: Path,
     resume: bool = False,
     stop_after: int | None = None,
+    source: dict[str, str] | None = None,
 ) -> TrainResult:
     """Train on `data.train`, evaluate on `data.protocols`; checkpoints and curves go into `out`.
 
     `stop_after` ends the run after that epoch, as a job slot shorter than the schedule would; `resume`
-    then continues from the checkpoint as if nothing had happened.
+    then continues from the checkpoint as if nothing had happened. `source` (dataset kind and where it was
+    read from) is kept in the checkpoint, for evaluating it later on the same data.
     """
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -244,34 +192,38 @@ def fit(
     eval_every = config.eval_every or max(1, config.epochs // 10)
 
     checkpoint = out / CHECKPOINT
-    history, start_epoch = (
-        _resume(checkpoint, model, optimizer, scaler) if resume and checkpoint.exists() else ([], 0)
-    )
+    record = checkpoints.run_record(config, data, dist.world_size, getattr(model, "architecture", None))
+    history, start_epoch = [], 0
+    if resume and checkpoint.exists():
+        history, start_epoch = checkpoints.resume(checkpoint, model, optimizer, scaler, record, dist.rank)
     trained = model
     if dist.world_size > 1:
         device_ids = [dist.local_rank] if device.type == "cuda" else None
         trained = nn.parallel.DistributedDataParallel(model, device_ids=device_ids)
 
-    metrics: dict[str, ReidMetrics] = {}
+    results: dict[str, ProtocolResult] = {}
+    scored = False
     for epoch in range(start_epoch, min(config.epochs, stop_after or config.epochs)):
         sampler.set_epoch(epoch)
         row = _train_epoch(trained, loader, optimizer, scaler, config, epoch, show=dist.main)
-        if dist.main and ((epoch + 1) % eval_every == 0 or epoch + 1 == config.epochs):
-            metrics = evaluate_protocols(model, data.protocols, config.size, device)
-            for name, result in metrics.items():
-                row |= {f"{name}_mAP": result.mAP, f"{name}_rank1": result.rank1}
+        if (epoch + 1) % eval_every == 0 or epoch + 1 == config.epochs:
+            results, scored = score_protocols(model, data.protocols, config.size, device, dist), True
+            for name, result in results.items():
+                row |= {f"{name}_mAP": result.metrics.mAP, f"{name}_rank1": result.metrics.rank1}
         history.append(row)
+        rng = dist.gather(checkpoints.rng_state())  # every rank's generators, on rank 0
         if dist.main:
             state = {
                 "model": model.state_dict(),
                 "optimizer": optimizer.state_dict(),
                 "scaler": scaler.state_dict(),
             }
-            state |= {"epoch": epoch + 1, "history": history, "rng": _rng_state(), "config": asdict(config)}
+            state |= {"epoch": epoch + 1, "history": history, "rng": rng, "config": asdict(config)}
+            state |= {"run": record, "source": source or {}}
             if hasattr(model, "architecture"):  # set by build_model: what to rebuild the network from
                 state["architecture"] = model.architecture
-            _save_checkpoint(checkpoint, state)
+            checkpoints.save(checkpoint, state)
             write_history(history, out)
-    if not metrics and dist.main:  # nothing scored in this call (stopped early, or resumed a finished run)
-        metrics = evaluate_protocols(model, data.protocols, config.size, device)
-    return TrainResult(history, metrics)
+    if not scored:  # nothing scored in this call (stopped early, or resumed a finished run)
+        results = score_protocols(model, data.protocols, config.size, device, dist)
+    return TrainResult(history, results)

@@ -63,34 +63,35 @@ def _plot(history: Sequence[Mapping[str, float]], columns: list[str]) -> bytes:
 
 
 def metrics_table(metrics: Mapping[str, ReidMetrics]) -> str:
-    """Markdown table, one row per protocol, scores in percent."""
+    """Markdown table, one row per protocol, scores in percent; `mean ± std` over several random draws."""
     lines = [
         "| protocol | mAP | rank-1 | rank-5 | rank-10 | mINP | queries (skipped) |",
         "|---|---:|---:|---:|---:|---:|---:|",
     ]
     for name, m in metrics.items():
-        scores = " | ".join(f"{100 * v:.2f}" for v in (m.mAP, m.cmc[1], m.cmc[5], m.cmc[10], m.mINP))
-        lines.append(f"| {name} | {scores} | {m.valid_queries} ({m.skipped_queries}) |")
+        values = {"mAP": m.mAP, "rank1": m.cmc[1], "rank5": m.cmc[5], "rank10": m.cmc[10], "mINP": m.mINP}
+        scores = " | ".join(
+            f"{100 * value:.2f}" + (f" ± {100 * m.spread[key]:.2f}" if key in m.spread else "")
+            for key, value in values.items()
+        )
+        draws = f", mean of {m.trials} draws" if m.trials > 1 else ""
+        lines.append(f"| {name} | {scores} | {m.valid_queries} ({m.skipped_queries}{draws}) |")
     return "\n".join(lines)
 
 
 def write_report(
-    out: Path, title: str, metrics: Mapping[str, ReidMetrics], details: Mapping[str, object]
+    out: Path,
+    title: str,
+    metrics: Mapping[str, ReidMetrics],
+    details: Mapping[str, object],
+    pictures: Mapping[str, str] | None = None,
 ) -> Path:
-    """report.md (metrics table, model summary and run details) and report.json; returns report.md."""
+    """report.md (metrics table, model summary, run details and `pictures`: file name -> caption) and
+    report.json (with the CMC curve to rank 50); returns report.md."""
     detail_lines = [f"- {name}: {value}" for name, value in details.items()]
-    text = "\n".join(
-        [
-            f"# {title}",
-            "",
-            metrics_table(metrics),
-            "",
-            *detail_lines,
-            "",
-            f"Curves: ![curves]({CURVES_PNG})",
-            "",
-        ]
-    )
+    pictures = {CURVES_PNG: "Curves"} if pictures is None else pictures
+    picture_lines = [f"{caption}:\n\n![{caption}]({name})\n" for name, caption in pictures.items()]
+    text = "\n".join([f"# {title}", "", metrics_table(metrics), "", *detail_lines, "", *picture_lines])
     _write_atomic(out / REPORT_MD, text)
     payload = {"metrics": {name: m.as_dict() for name, m in metrics.items()}, "details": dict(details)}
     _write_atomic(out / REPORT_JSON, json.dumps(payload, indent=2, default=str) + "\n")

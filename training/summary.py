@@ -1,17 +1,15 @@
-"""Model size figures: parameters (with and without the training-only classifier), FLOPs counted by fvcore
-on one image, and CPU latency per image at batch 1."""
+"""Model size figures: parameters (with and without the training-only classifier), FLOPs counted by torch's
+own counter on one image, and CPU latency per image at batch 1."""
 
 from __future__ import annotations
 
 import copy
 import time
-import warnings
 from dataclasses import dataclass
 
 import torch
 from torch import nn
-
-from cvpair.errors import CvpairError
+from torch.utils.flop_counter import FlopCounterMode
 
 PARAMS_TARGET = 2.2e6
 FLOPS_TARGET = 0.6e9
@@ -24,7 +22,8 @@ class ModelSummary:
     inference_params: int
     """Parameters used at inference (the classifier is dropped)."""
     flops: int
-    """fvcore's count for one image: one fused multiply-add counts as one FLOP (the usual ReID convention)."""
+    """Multiply-adds of the convolutions and matrix products for one image: one fused multiply-add counts as
+    one FLOP (the usual ReID convention); element-wise ops are not counted."""
     size: tuple[int, int]
 
     def lines(self) -> list[str]:
@@ -33,25 +32,18 @@ class ModelSummary:
             f"({self.params / 1e6:.3f} M with the training classifier; "
             f"target <= {PARAMS_TARGET / 1e6:.1f} M)",
             f"FLOPs: {self.flops / 1e9:.3f} G at {self.size[0]}x{self.size[1]} "
-            f"(fvcore, 1 multiply-add = 1 FLOP; target <= {FLOPS_TARGET / 1e9:.1f} G at 256x256)",
+            f"(1 multiply-add = 1 FLOP; target <= {FLOPS_TARGET / 1e9:.1f} G at 256x256)",
         ]
 
 
+@torch.no_grad()
 def count_flops(model: nn.Module, size: tuple[int, int]) -> int:
+    """Multiply-adds of one forward pass on one image, counted by `torch.utils.flop_counter` (part of torch,
+    so a plain install can count; it reports 2 FLOPs per multiply-add, halved here)."""
     model = copy.deepcopy(model).cpu().eval()
-    with warnings.catch_warnings():  # fvcore uses torch.jit when imported and when tracing: now deprecated
-        warnings.simplefilter("ignore", DeprecationWarning)
-        try:
-            from fvcore.nn import FlopCountAnalysis
-        except ImportError as error:
-            raise CvpairError(
-                "counting FLOPs needs fvcore: pip install fvcore (or pip install 'cvpair[test]')"
-            ) from error
-        analysis = FlopCountAnalysis(model, torch.zeros(1, 3, *size))
-        # Element-wise ops (activations, gates, norms) are left out: the usual convention of ReID papers.
-        analysis.unsupported_ops_warnings(False)
-        analysis.uncalled_modules_warnings(False)
-        return int(analysis.total())
+    with FlopCounterMode(display=False) as counter:
+        model(torch.zeros(1, 3, *size))
+    return counter.get_total_flops() // 2
 
 
 def summarize(model: nn.Module, size: tuple[int, int]) -> ModelSummary:

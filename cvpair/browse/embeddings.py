@@ -7,50 +7,15 @@ code's own `embed` (same preprocessing and L2 normalisation as at evaluation). N
 
 from __future__ import annotations
 
-import pickle
 from pathlib import Path
 
 import fiftyone as fo
 import fiftyone.brain as fob
 
-from cvpair.errors import CvpairError, InputError, Problem
-
 FIELD = "embedding"
 SIMILARITY_KEY = "cvpair_similarity"
 VISUALIZATION_KEY = "cvpair_visualization"
 EMBEDDINGS_INFO = "cvpair_embeddings"  # in dataset.info: the checkpoint the embeddings come from
-CLASSIFIER = "neck.classifier.weight"
-OLD_CHECKPOINT_MODEL = "cvnet"
-"""Checkpoints written before the engine recorded the architecture are taken as CVNet (shipped genotype)."""
-UNREADABLE = (OSError, EOFError, pickle.UnpicklingError, RuntimeError, KeyError, TypeError, ValueError)
-"""What torch.load and the key look-ups raise on a file that is no training checkpoint."""
-
-
-def load_checkpoint(checkpoint: Path, device: str = "cpu"):
-    """(model in eval mode on `device`, input size (H, W)) from a training run's checkpoint.pt."""
-    import torch
-
-    from cvpair.training.cvnet import build_model, rebuild_model
-
-    checkpoint = Path(checkpoint)
-    if torch.device(device).type == "cuda" and not torch.cuda.is_available():
-        raise CvpairError("--device cuda was asked for but torch sees no CUDA device")
-    try:
-        state = torch.load(checkpoint, map_location="cpu", weights_only=False)
-        weights, size = state["model"], tuple(state["config"]["size"])
-    except UNREADABLE as error:
-        raise InputError(Problem(checkpoint, f"not a cvpair training checkpoint: {error}")) from error
-    architecture = state.get("architecture")
-    try:
-        if architecture is not None:
-            model = rebuild_model(architecture)
-        else:
-            model = build_model(OLD_CHECKPOINT_MODEL, weights[CLASSIFIER].shape[0])
-        model.load_state_dict(weights)
-    except (KeyError, RuntimeError, ValueError) as error:
-        hint = "" if architecture else " (an old checkpoint without the model name: only cvnet is supported)"
-        raise InputError(Problem(checkpoint, f"cannot rebuild the model{hint}: {error}")) from error
-    return model.to(device).eval(), size
 
 
 def add_embeddings(dataset: fo.Dataset, checkpoint: Path, *, device: str = "cpu") -> fo.DatasetView:
@@ -59,10 +24,11 @@ def add_embeddings(dataset: fo.Dataset, checkpoint: Path, *, device: str = "cpu"
     slices the brain runs are computed on. Runs of an earlier call are replaced."""
     import torch
 
+    from cvpair.training.checkpoint import load_model
     from cvpair.training.data import ReidImage
     from cvpair.training.evaluation import embed
 
-    model, size = load_checkpoint(checkpoint, device)
+    model, size = load_model(checkpoint, device)
     crops = dataset.select_group_slices()
     filepaths = crops.values("filepath")
     distinct = list(dict.fromkeys(filepaths))  # a crop repeated to fill a pair is embedded once

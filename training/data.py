@@ -114,6 +114,16 @@ def check_files_exist(paths: Sequence[Path], listed_in: Path) -> None:
         raise InputError(missing, headline="missing images")
 
 
+_COLUMNS = ("image", "image_id", "identity", "view", "device", "clip", "track", "sequence")
+
+
+def _track(clip: str | None, track: int | None, device: str, sequence: int | None) -> str | None:
+    """The sighting a crop belongs to: its clip's track, or for an imported image its camera's sequence."""
+    if clip is not None and track is not None:
+        return f"{clip}/{track}"
+    return f"{device}/s{sequence}" if sequence is not None else None
+
+
 def load_cvpair(release: str | Path, configs: Sequence[str] = tuple(PROTOCOLS)) -> ReidData:
     """A CVPair release (folder or Hub id) through `datasets.load_dataset`, one protocol per config.
 
@@ -133,20 +143,18 @@ def load_cvpair(release: str | Path, configs: Sequence[str] = tuple(PROTOCOLS)) 
             raise InputError(Problem(release, f"cannot load config {config!r}: {error}")) from error
         for split in ROLES:
             table = loaded[split].cast_column("image", datasets.Image(decode=False))
-            columns = ["image", "image_id", "identity", "view", "device", "clip", "track"]
-            splits[config, split] = table.select_columns(columns)
+            splits[config, split] = table.select_columns(list(_COLUMNS))
     devices = sorted({d for table in splits.values() for d in table.unique("device")})
 
     def records(table) -> tuple[ReidImage, ...]:
         rows = table.to_dict()
-        columns = ("image", "image_id", "identity", "view", "device", "clip", "track")
         return tuple(
             ReidImage(
                 key, image["bytes"] or Path(image["path"]), identity, devices.index(device), view,
-                f"{clip}/{track}",
+                _track(clip, track, device, sequence),
             )
-            for image, key, identity, view, device, clip, track in zip(
-                *(rows[name] for name in columns), strict=True
+            for image, key, identity, view, device, clip, track, sequence in zip(
+                *(rows[name] for name in _COLUMNS), strict=True
             )
         )  # fmt: skip
 

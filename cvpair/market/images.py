@@ -1,0 +1,78 @@
+"""Read one tree image: its format from the bytes, a full decode, and the facts a release row holds.
+
+Runs in worker processes, a batch of paths per task, so only a batch of images is ever in memory.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from typing import NamedTuple
+
+import numpy as np
+from PIL import Image
+
+from cvpair.build.phash import phash, to_hex
+from cvpair.build.quality import sharpness
+
+JPEG, PNG = "JPEG", "PNG"
+_SIGNATURES = {JPEG: b"\xff\xd8\xff", PNG: b"\x89PNG\r\n\x1a\n"}
+_ENDINGS = {JPEG: b"\xff\xd9", PNG: b"IEND\xaeB`\x82"}  # end-of-image marker; the IEND chunk with its CRC
+
+
+class ImageFacts(NamedTuple):
+    """What a release row needs from an image file; `error` is "" when the image is whole."""
+
+    error: str
+    format: str  # JPEG or PNG, read from the bytes whatever the file's suffix says
+    sha256: str
+    width: int
+    height: int
+    sharpness: float
+    phash: str
+
+
+def image_format(data: bytes) -> str | None:
+    """JPEG or PNG from the first bytes, else None."""
+    return next((name for name, magic in _SIGNATURES.items() if data.startswith(magic)), None)
+
+
+def _is_cut_off(data: bytes, fmt: str) -> bool:
+    """Whether the file stops before its format's end marker (some encoders pad JPEGs with zeros)."""
+    return not data.rstrip(b"\0").endswith(_ENDINGS[fmt])
+
+
+def inspect_bytes(data: bytes) -> ImageFacts:
+    """Facts of one image's bytes; a file that is not a whole JPEG or PNG gets an `error`, never a guess."""
+    sha256 = hashlib.sha256(data).hexdigest()
+    fmt = image_format(data)
+    if fmt is None:
+        return ImageFacts("not a JPEG or PNG image (unknown first bytes)", "", sha256, 0, 0, 0.0, "")
+    if _is_cut_off(data, fmt):
+        return ImageFacts(f"truncated {fmt}: the end-of-image marker is missing", fmt, sha256, 0, 0, 0.0, "")
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            image.load()
+            grey = np.asarray(image.convert("L"))
+    except Exception as error:  # noqa: BLE001 - any decoder failure is the file's problem, reported
+        return ImageFacts(f"undecodable {fmt}: {error}", fmt, sha256, 0, 0, 0.0, "")
+    height, width = grey.shape
+    return ImageFacts("", fmt, sha256, width, height, sharpness(grey), to_hex(phash(grey)))
+
+
+def inspect_files(paths: tuple[str, ...]) -> list[ImageFacts]:
+    """The facts of each file, in order (a worker task)."""
+    facts = []
+    for path in paths:
+        with open(path, "rb") as handle:
+            facts.append(inspect_bytes(handle.read()))
+    return facts
+
+
+def hash_files(paths: tuple[str, ...]) -> list[str]:
+    """The SHA-256 of each file, in order (a worker task: the second copy of the training images)."""
+    digests = []
+    for path in paths:
+        with open(path, "rb") as handle:
+            digests.append(hashlib.sha256(handle.read()).hexdigest())
+    return digests

@@ -291,6 +291,47 @@ def validate(release: Path, profile: str | None, as_json: bool, workers: int | N
     sys.exit(report.exit_code)
 
 
+@main.command("import")
+@click.argument("source", type=_existing_dir)
+@click.option("-o", "--out", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="Release folder to create (must not exist).")  # fmt: skip
+@click.option("--profile", help="Also check the profile's table of counts, e.g. cvpair-v1.0.")
+@click.option("--workers", type=click.IntRange(min=1), help="Decoding processes [default: one per CPU].")
+@click.option("--strip-metadata", is_flag=True,
+              help="Drop EXIF/GPS/XMP losslessly: a derived release [default: keep all bytes].")  # fmt: skip
+@click.option("--register/--no-register", default=True, show_default=True,
+              help='Make load_dataset("cvpair") find this release offline (datasets cache).')  # fmt: skip
+def import_command(
+    source: Path, out: Path, profile: str | None, workers: int | None, strip_metadata: bool, register: bool
+) -> None:
+    """Import a Market-1501-style tree (the published CVPair v1.0 folders) as a release at OUT."""
+    from cvpair.checks.scan import default_workers
+    from cvpair.market.importer import import_tree, render
+    from cvpair.release.register import register_release
+
+    workers = workers or default_workers()
+    result = import_tree(source, out, profile=profile, workers=workers, strip=strip_metadata)
+    click.echo(render(result.report))
+    if register:
+        register_release(result.release)
+        click.echo('registered: load_dataset("cvpair") now loads this release offline, from any folder')
+    click.echo(f"release written to {result.release} in {result.seconds:.1f} s")
+
+
+@main.command()
+@click.argument("release", type=_existing_dir)
+@click.option("-o", "--out", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="Folder to create (must not exist).")  # fmt: skip
+@click.option("--format", "layout", type=click.Choice(["market1501"]), default="market1501",
+              show_default=True, help="{a2g,g2a}/{bounding_box_train,query,bounding_box_test}/")  # fmt: skip
+def export(release: Path, out: Path, layout: str) -> None:
+    """Write RELEASE's images, original bytes, as a folder tree other ReID code reads."""
+    from cvpair.market.exporter import export_release
+
+    result = export_release(release, out)
+    click.echo(f"{result.files} image files written to {result.tree} ({layout}) in {result.seconds:.1f} s")
+
+
 @main.command()
 @click.argument("out", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--profile", type=click.Choice(["demo", "cvpair-v1.0"]), default="demo", show_default=True,

@@ -9,6 +9,7 @@ import hashlib
 import io
 from typing import NamedTuple
 
+import cv2
 import numpy as np
 from PIL import Image
 
@@ -52,12 +53,19 @@ def inspect_bytes(data: bytes) -> ImageFacts:
         return ImageFacts(f"truncated {fmt}: the end-of-image marker is missing", fmt, sha256, 0, 0, 0.0, "")
     try:
         with Image.open(io.BytesIO(data)) as image:
+            if fmt == JPEG:  # decode to luminance: every byte is still decoded, no colour is converted
+                image.draft("L", image.size)
             image.load()
             grey = np.asarray(image.convert("L"))
     except Exception as error:  # noqa: BLE001 - any decoder failure is the file's problem, reported
         return ImageFacts(f"undecodable {fmt}: {error}", fmt, sha256, 0, 0, 0.0, "")
     height, width = grey.shape
     return ImageFacts("", fmt, sha256, width, height, sharpness(grey), to_hex(phash(grey)))
+
+
+def start_worker() -> None:
+    """Set up a worker process: one OpenCV thread (the processes already fill the cores)."""
+    cv2.setNumThreads(1)
 
 
 def inspect_files(paths: tuple[str, ...]) -> list[ImageFacts]:

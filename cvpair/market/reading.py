@@ -15,7 +15,7 @@ from pathlib import Path
 from cvpair.errors import Problem
 from cvpair.market import consistency
 from cvpair.market.consistency import TreeImage
-from cvpair.market.images import PNG, ImageFacts, hash_files, inspect_files
+from cvpair.market.images import PNG, ImageFacts, hash_files, inspect_files, start_worker
 from cvpair.market.names import parse_name
 from cvpair.market.tree import TRAIN_FOLDER, TreeListing, folder_name, scan_tree
 
@@ -59,7 +59,7 @@ def _mapper(workers: int) -> Iterator[Callable]:
     if workers <= 1:
         yield map
         return
-    with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
+    with ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=start_worker) as pool:
         yield pool.map
 
 

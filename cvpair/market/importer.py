@@ -1,0 +1,217 @@
+"""`cvpair import`: a Market-1501-style tree (the published CVPair v1.0) into a release.
+
+The release is identical in form to a footage build (Parquet in five file groups, card, Croissant,
+provenance), written by the same `write_release`. Images are stored byte for byte, a PNG named `.jpg` as
+the PNG it is; the columns only footage can fill stay null. Every problem of the tree (and of the output
+folder) is reported at once, each naming its file; with any problem nothing is written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyarrow as pa
+
+from cvpair import protocol
+from cvpair.errors import InputError, Problem
+from cvpair.market.consistency import TreeImage
+from cvpair.market.images import ImageFacts
+from cvpair.market.metadata import strip_metadata
+from cvpair.market.reading import ReadTree, read_tree
+from cvpair.market.tree import FOLDER_GROUPS
+from cvpair.profiles import Profile, load_profile
+from cvpair.release.lock import OutputLock
+from cvpair.release.provenance import campaign_provenance
+from cvpair.release.writer import write_release
+from cvpair.schema import FOOTAGE_ONLY, arrow_schema, view_label
+
+BATCH_ROWS = 200
+SHOWN_PER_KIND = 5  # problems of one kind listed before the rest are counted
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    release: Path
+    report: dict
+    seconds: float
+
+
+def _row(image: TreeImage, data: bytes, facts: ImageFacts) -> dict:
+    parsed = image.parsed
+    return {
+        **dict.fromkeys(FOOTAGE_ONLY),
+        "image": {"bytes": data, "path": None},
+        "image_id": image.name.rsplit(".", 1)[0],
+        "identity": parsed.identity,
+        "view": view_label(parsed.view),
+        "device": f"c{parsed.camera}",
+        "source_name": image.name,
+        "sequence": parsed.sequence,
+        "frame": parsed.frame,
+        "instance": parsed.instance,
+        "crop_width": facts.width,
+        "crop_height": facts.height,
+        "sharpness": facts.sharpness,
+        "sha256": facts.sha256,
+        "phash": facts.phash,
+    }
+
+
+def _group_rows(tree: ReadTree, folders: list[str], strip: bool) -> Iterator[pa.Table]:
+    """The rows of one file group, sorted by image_id, read from disk a batch at a time."""
+    images = sorted((i for f in folders for i in tree.images[f]), key=lambda i: i.name.rsplit(".", 1)[0])
+    for start in range(0, len(images), BATCH_ROWS):
+        rows = []
+        for image in images[start : start + BATCH_ROWS]:
+            facts = tree.facts[image.relative]
+            data = (tree.root / image.relative).read_bytes()
+            if strip:
+                data = strip_metadata(data, facts.format)
+                facts = facts._replace(sha256=hashlib.sha256(data).hexdigest())
+            rows.append(_row(image, data, facts))
+        yield pa.Table.from_pylist(rows, schema=arrow_schema())
+
+
+def folder_counts(tree: ReadTree) -> dict[str, dict[str, int]]:
+    """Images per view and identities of every unique image folder."""
+    counts = {}
+    for folder, images in tree.images.items():
+        views = Counter(i.parsed.view for i in images)
+        counts[folder] = {
+            "images": len(images),
+            "identities": len({i.parsed.identity for i in images}),
+            **{view: views[view] for view in protocol.VIEWS},
+        }
+    return counts
+
+
+def _identities(tree: ReadTree, split: str) -> set[int]:
+    return {i.parsed.identity for f, images in tree.images.items() if FOLDER_GROUPS[f].split == split
+            for i in images}  # fmt: skip
+
+
+def profile_problems(tree: ReadTree, profile: Profile) -> list[Problem]:
+    """The tree against the profile's table: images per folder and view, identities per split, and one
+    query per test identity in each protocol."""
+    if profile.table is None:
+        return []
+    problems = []
+    for split in protocol.SPLITS:
+        have, want = len(_identities(tree, split)), profile.table.identities[split]
+        if have != want:
+            problems.append(
+                Problem(tree.root, f"{split}: {have} identities, profile {profile.name} has {want}")
+            )
+    for folder, images in tree.images.items():
+        group = FOLDER_GROUPS[folder]
+        for view in (group.view,) if group.view else protocol.VIEWS:
+            have = sum(i.parsed.view == view for i in images)
+            want = profile.table.images[(group.name, view)]
+            if have != want:
+                message = f"{have} {view} images, profile {profile.name} has {want}"
+                problems.append(Problem(tree.root / folder, message))
+        if group.role == protocol.QUERY:
+            repeated = Counter(i.parsed.identity for i in images)
+            problems += [
+                Problem(
+                    tree.root / image.relative, f"identity {image.parsed.identity} has more than one query"
+                )
+                for image in images
+                if repeated.pop(image.parsed.identity, 1) > 1
+            ]
+    return problems
+
+
+def summarised(problems: dict[str, list[Problem]]) -> list[Problem]:
+    """Up to `SHOWN_PER_KIND` problems of each kind, then a count of the rest, so a folder of thousands of
+    bad files stays readable."""
+    shown = []
+    for kind, same in problems.items():
+        shown += same[:SHOWN_PER_KIND]
+        if len(same) > SHOWN_PER_KIND:
+            shown.append(Problem("...", f"{len(same) - SHOWN_PER_KIND} more {kind}"))
+    return shown
+
+
+def _tree_digest(tree: ReadTree) -> str:
+    """One checksum of the tree's images: their paths and bytes (sha256), in path order."""
+    digest = hashlib.sha256()
+    for path in sorted(tree.facts):
+        digest.update(f"{path}\t{tree.facts[path].sha256}\n".encode())
+    return digest.hexdigest()
+
+
+def _report(tree: ReadTree, profile: Profile | None, strip: bool) -> dict:
+    return {
+        "source": str(tree.root),
+        "kind": "market1501 import",
+        "images": len(tree.facts),
+        "folders": folder_counts(tree),
+        "formats": dict(sorted(tree.formats.items())),
+        "ignored_files": dict(sorted(tree.ignored.items())),
+        "train_copies": "byte-identical",
+        "metadata_stripped": strip,
+        "profile": profile.name if profile else None,
+    }
+
+
+def import_tree(
+    source: Path,
+    out: Path,
+    *,
+    profile: str | None = None,
+    workers: int = 1,
+    strip: bool = False,
+) -> ImportResult:
+    """Read the tree at `source`, check it (and against `profile`'s table, if named), and write its release
+    at `out`, which must not exist. Raises InputError listing every problem; then nothing is written."""
+    started = time.perf_counter()
+    source, out = Path(source).resolve(), Path(out).resolve()
+    chosen = load_profile(profile) if profile else None
+    with OutputLock(out):
+        tree = read_tree(source, workers)
+        problems = dict(tree.problems)
+        if out.exists():
+            problems["output"] = [Problem(out, "output folder exists; choose another -o or remove it")]
+        if chosen is not None:
+            problems["profile " + chosen.name] = profile_problems(tree, chosen)
+        if any(problems.values()):
+            raise InputError(summarised(problems), headline=f"cannot import {source}; nothing written")
+        groups = {g.name: [f for f, fg in FOLDER_GROUPS.items() if fg == g and f in tree.images]
+                  for g in protocol.FILE_GROUPS}  # fmt: skip
+        params = {"profile": profile, "seed": None, "source_format": "market1501",
+                  "tree_sha256": _tree_digest(tree), "strip_metadata": strip}  # fmt: skip
+        report = _report(tree, chosen, strip)
+        write_release(
+            out,
+            {name: _group_rows(tree, folders, strip) for name, folders in groups.items()},
+            provenance=campaign_provenance(source, [], params),
+            report=report,
+        )
+    return ImportResult(out, report, time.perf_counter() - started)
+
+
+def render(report: dict) -> str:
+    """The import report as text: counts per folder, formats, ignored files."""
+    lines = [f"imported {report['images']:,} unique images from {report['source']}",
+             f"  {'folder':<26}{'images':>8}{'ids':>6}{'aerial':>8}{'ground':>8}"]  # fmt: skip
+    for folder, counts in report["folders"].items():
+        lines.append(
+            f"  {folder:<26}{counts['images']:>8,}{counts['identities']:>6,}"
+            f"{counts['aerial']:>8,}{counts['ground']:>8,}"
+        )
+    lines.append("  training copies under a2g/ and g2a/: byte-identical, stored once")
+    formats = ", ".join(f"{name} {count:,}" for name, count in report["formats"].items())
+    lines.append(f"  formats (read from the bytes, kept as they are): {formats}")
+    ignored = ", ".join(f"{kind} {count:,}" for kind, count in report["ignored_files"].items()) or "none"
+    lines.append(f"  ignored files: {ignored}")
+    if report["metadata_stripped"]:
+        lines.append("  embedded metadata (EXIF, GPS, XMP) stripped losslessly: a derived release")
+    if report["profile"]:
+        lines.append(f"  counts match profile {report['profile']}")
+    return "\n".join(lines)

@@ -230,6 +230,13 @@ def test_a_missing_protocol_folder_is_named(tree, tmp_path):
     assert f"{tree}/g2a: missing folder" in message
 
 
+def test_an_unreadable_file_is_named(tree, tmp_path):
+    dangling = tree / "a2g/bounding_box_test/0999_c0s1_00990_00.jpg"
+    dangling.symlink_to(tmp_path / "gone.jpg")
+    message = _problems(tree, tmp_path / "release", workers=1)
+    assert f"{dangling}: unreadable: No such file or directory" in message
+
+
 def test_an_existing_output_is_named_and_left_untouched(tree, tmp_path):
     out = tmp_path / "release"
     out.mkdir()

@@ -72,8 +72,11 @@ def inspect_files(paths: tuple[str, ...]) -> list[ImageFacts]:
     """The facts of each file, in order (a worker task)."""
     facts = []
     for path in paths:
-        with open(path, "rb") as handle:
-            facts.append(inspect_bytes(handle.read()))
+        try:
+            with open(path, "rb") as handle:
+                facts.append(inspect_bytes(handle.read()))
+        except OSError as error:  # unreadable (permissions, a dangling link): the file's problem
+            facts.append(ImageFacts(f"unreadable: {error.strerror}", "", "", 0, 0, 0.0, ""))
     return facts
 
 

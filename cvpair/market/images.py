@@ -56,7 +56,7 @@ def inspect_bytes(data: bytes) -> ImageFacts:
             if fmt == JPEG:  # decode to luminance: every byte is still decoded, no colour is converted
                 image.draft("L", image.size)
             image.load()
-            grey = np.asarray(image.convert("L"))
+            grey = np.asarray(image if image.mode == "L" else image.convert("L"))
     except Exception as error:  # noqa: BLE001 - any decoder failure is the file's problem, reported
         return ImageFacts(f"undecodable {fmt}: {error}", fmt, sha256, 0, 0, 0.0, "")
     height, width = grey.shape

@@ -125,6 +125,9 @@ def test_build_report_counts_what_the_release_holds(demo_release):
         for view, counts in report["splits"][split]["views"].items():
             in_view = group[group.view == VIEWS.index(view)]
             assert counts == {"identities": in_view.identity.nunique(), "images": len(in_view)}
+    assert report["file_groups"] == {
+        name: {"identities": frame.identity.nunique(), "images": len(frame)} for name, frame in rows.items()
+    }
     per_identity = Counter(table.identity.value_counts().tolist())
     assert report["images_per_identity"]["histogram"] == {str(k): v for k, v in sorted(per_identity.items())}
     assert report["rejected_crops"]["time_gap"] > 0

@@ -1,9 +1,11 @@
 """Across shards: which crops make the release.
 
 Works on metadata only (one small row per crop, no image bytes): reviewers' corrections, near-duplicate
-removal within an identity, identities seen from both views, optional balancing per identity and view, and
-a profile's exact identity and image totals. Every choice is deterministic for a given seed, and crops that
-are left out are counted by reason.
+removal within an identity, identities seen from both views, optional balancing per identity and view, the
+identity split (a test identity needs `protocol.MIN_TEST_IMAGES_PER_VIEW` images in each view), a profile's
+exact table (identities per split, images per split and view), and the file group of every crop (queries
+by the protocol's rule). Every choice is deterministic for a given seed, and crops that are left out are
+counted by reason.
 """
 
 from __future__ import annotations
@@ -15,14 +17,17 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from cvpair import protocol
 from cvpair.build import phash
 from cvpair.campaign.model import Correction
 from cvpair.errors import CvpairError
+from cvpair.profiles import Profile, Table
 
 CORRECTION_DROP = "correction_drop"
 NEAR_DUPLICATE = "near_duplicate"
 ONE_VIEW = "identity_in_one_view"
 MAX_PER_VIEW = "max_per_view"
+TOO_FEW_FOR_TEST = "too_few_images_for_test"  # an identity train had no room for, short of images for test
 PROFILE_IDENTITIES = "profile_identities"
 PROFILE_IMAGES = "profile_images"
 
@@ -38,15 +43,20 @@ class CurateParams:
 
 @dataclass(frozen=True)
 class Targets:
-    """What the release must hold: a profile's exact totals (None: whatever the campaign gives)."""
+    """What the release must hold: a profile's table of exact counts, or (without one) whatever the
+    campaign gives, with `test_fraction` of the identities in test."""
 
-    identities: int | None = None
-    images: int | None = None
+    table: Table | None = None
+    test_fraction: float = 0.5
+
+    @classmethod
+    def of(cls, profile: Profile) -> Targets:
+        return cls(profile.table, profile.test_fraction)
 
 
 @dataclass
 class Curation:
-    rows: pd.DataFrame  # the kept crops' metadata, sorted by image_id
+    rows: pd.DataFrame  # the kept crops' metadata, sorted by image_id, with their `split` and `file_group`
     dropped: Counter[str] = field(default_factory=Counter)
     warnings: list[str] = field(default_factory=list)
 
@@ -65,10 +75,15 @@ def curate(
     _keep_both_views(result)
     if params.max_per_view is not None:
         _cap_groups(result, {g: params.max_per_view for g in _group_sizes(result.rows)}, MAX_PER_VIEW)
-    _choose_identities(result, targets, seed)
-    if targets.images is not None:
-        _trim_to(result, targets.images)
-    result.rows = result.rows.sort_values("image_id", ignore_index=True)
+    splits = _split_identities(result, targets, seed)
+    if targets.table is not None:
+        _trim_to_table(result, splits, targets.table)
+    rows = result.rows.sort_values("image_id", ignore_index=True)
+    rows["split"] = rows.identity.map(splits)
+    rows["file_group"] = protocol.file_groups(
+        (rows.split == protocol.TEST).to_numpy(), rows.identity, rows.view, rows.frame, rows.image_id
+    )
+    result.rows = rows
     return result
 
 
@@ -165,36 +180,76 @@ def _cap_groups(result: Curation, caps: dict[tuple[int, int], int], reason: str)
     _drop(result, keep, reason)
 
 
-def _choose_identities(result: Curation, targets: Targets, seed: int) -> None:
-    eligible = sorted(int(i) for i in result.rows.identity.unique())
-    if targets.identities is not None:
-        if len(eligible) < targets.identities:
-            raise CvpairError(
-                f"the campaign gives {len(eligible)} identities seen from both views; "
-                f"the profile needs {targets.identities}"
+def _split_identities(result: Curation, targets: Targets, seed: int) -> dict[int, str]:
+    """identity -> train | test, drawn with `seed` among the identities that can be test (enough images in
+    each view); with a table, exactly its numbers (train takes the identities unfit for test first), and
+    the identities left over are dropped."""
+    sizes = result.rows.groupby(["identity", "view"]).size().unstack(fill_value=0)
+    identities = sizes.index.to_numpy(dtype=np.int64)
+    fit = (sizes.min(axis=1) >= protocol.MIN_TEST_IMAGES_PER_VIEW).to_numpy()
+    rng = np.random.default_rng([seed, 2])
+    if targets.table is None:
+        wanted = round(len(identities) * targets.test_fraction)
+        if len(identities) >= 2:
+            wanted = min(max(wanted, 1), len(identities) - 1)
+        count = min(wanted, int(fit.sum()))
+        if count < wanted:
+            result.warnings.append(
+                f"{count} test identities instead of {wanted}: only {int(fit.sum())} identities have "
+                f"{protocol.MIN_TEST_IMAGES_PER_VIEW} images in each view"
             )
-        rng = np.random.default_rng([seed, 1])
-        chosen = set(rng.choice(np.array(eligible), size=targets.identities, replace=False).tolist())
-    else:
-        return
-    _drop(result, result.rows.identity.isin(chosen).to_numpy(), PROFILE_IDENTITIES)
+        test = set(rng.choice(identities[fit], count, replace=False).tolist())
+        return {int(i): protocol.TEST if i in test else protocol.TRAIN for i in identities}
+    need_test, need_train = (targets.table.identities[s] for s in (protocol.TEST, protocol.TRAIN))
+    if fit.sum() < need_test:
+        raise CvpairError(
+            f"the campaign gives {int(fit.sum())} identities with {protocol.MIN_TEST_IMAGES_PER_VIEW} images "
+            f"in each view after curation; the profile needs {need_test} test identities"
+        )
+    if len(identities) < need_test + need_train:
+        raise CvpairError(
+            f"the campaign gives {len(identities)} identities seen from both views; "
+            f"the profile needs {need_test + need_train}"
+        )
+    test = rng.choice(identities[fit], need_test, replace=False)
+    unfit, spare = identities[~fit], np.setdiff1d(identities[fit], test)
+    candidates = np.concatenate([rng.permutation(unfit), rng.permutation(spare)])
+    train = candidates[:need_train]
+    splits = {int(i): protocol.TEST for i in test} | {int(i): protocol.TRAIN for i in train}
+    chosen = result.rows.identity.isin(splits).to_numpy()
+    _drop(result, chosen | ~result.rows.identity.isin(unfit).to_numpy(), TOO_FEW_FOR_TEST)
+    _drop(result, result.rows.identity.isin(splits).to_numpy(), PROFILE_IDENTITIES)
+    return splits
 
 
-def _trim_to(result: Curation, images: int) -> None:
-    """Exactly `images` crops: the most populated identity/view groups give up crops first (keeping the
-    most diverse), so every group keeps at least one crop and groups end up as even as they can be."""
-    sizes = _group_sizes(result.rows)
+def _level_caps(sizes: dict[tuple[int, int], int], images: int, minimum: int, where: str) -> dict:
+    """Caps that keep exactly `images` crops over the groups `sizes`: the most populated give up crops
+    first, so every group keeps at least `minimum` and groups end up as even as they can be."""
     total = sum(sizes.values())
     if total < images:
-        raise CvpairError(f"the campaign gives {total} crops after curation; the profile needs {images}")
-    if images < len(sizes):
-        raise CvpairError(f"{images} images cannot cover {len(sizes)} identity/view groups")
+        raise CvpairError(
+            f"the campaign gives {total} {where} crops after curation; the profile needs {images}"
+        )
+    if images < minimum * len(sizes):
+        raise CvpairError(f"{images} {where} images cannot give {len(sizes)} identities {minimum} each")
     counts = np.array(list(sizes.values()))
-    level = max(n for n in range(1, counts.max() + 1) if np.minimum(counts, n).sum() <= images)
+    level = max(n for n in range(minimum, int(counts.max()) + 1) if np.minimum(counts, n).sum() <= images)
     caps = {group: min(size, level) for group, size in sizes.items()}
     spare = images - sum(caps.values())
     # Groups above the level get one more crop each until the total is exact: the larger ones first.
     above = sorted((g for g, size in sizes.items() if size > level), key=lambda g: (-sizes[g], g))
     for group in above[:spare]:
         caps[group] += 1
+    return caps
+
+
+def _trim_to_table(result: Curation, splits: dict[int, str], table: Table) -> None:
+    """Exactly the table's images per split and view, keeping the most diverse crops of each identity."""
+    sizes = _group_sizes(result.rows)
+    caps = {}
+    for split in protocol.SPLITS:
+        minimum = protocol.MIN_TEST_IMAGES_PER_VIEW if split == protocol.TEST else 1
+        for label, view in enumerate(protocol.VIEWS):
+            groups = {g: n for g, n in sizes.items() if splits[g[0]] == split and g[1] == label}
+            caps |= _level_caps(groups, table.view_images(split, view), minimum, f"{split} {view}")
     _cap_groups(result, caps, PROFILE_IMAGES)

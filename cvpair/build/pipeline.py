@@ -1,7 +1,8 @@
 """`build_release`: the one orchestrator of a build (campaign folder in, release folder out).
 
-check inputs -> one shard per clip (in an executor; cached, so resumable) -> curate the crops' metadata ->
-split identities -> stream the chosen rows from the shards into the release writer, with the report.
+check inputs -> one shard per clip (in an executor; cached, so resumable) -> curate the crops' metadata
+(split identities, a profile's table, file groups) -> stream the chosen rows from the shards into the release
+writer, with the report.
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ import pandas as pd
 import pyarrow as pa
 
 from cvpair import protocol
-from cvpair.build import splits as splitting
 from cvpair.build.cache import ShardStore
 from cvpair.build.curate import META_COLUMNS, CurateParams, Curation, Targets, curate
 from cvpair.build.executor import Executor, LocalExecutor, map_ordered
@@ -131,19 +131,11 @@ def _build(
         shards = _run_shards(checked, stash, settings.shard, store, executor, bars)
         bars.stage("curate")
         meta = _shard_metadata(shards)
-        targets = Targets(identities=chosen.identities, images=chosen.images)
-        curation = curate(meta, settings.curate, targets, settings.seed, corrections)
-        identities = sorted(int(i) for i in curation.rows.identity.unique())
-        assignment = splitting.draw_splits(identities, chosen.test_fraction, settings.seed)
-        report = _report(checked, shards, meta, curation, assignment)
+        curation = curate(meta, settings.curate, Targets.of(chosen), settings.seed, corrections)
+        report = _report(checked, shards, meta, curation)
         bars.stage("write release")
         provenance = _provenance(root, checked, shards, settings)
-        rows = curation.rows
-        is_test = rows.identity.map(assignment).to_numpy() == protocol.TEST
-        rows = rows.assign(
-            file_split=protocol.file_groups(is_test, rows.identity, rows.view, rows.frame, rows.image_id)
-        )
-        streams = {group: _stream(store, shards, rows, group) for group in protocol.FILE_GROUP_NAMES}
+        streams = {g: _stream(store, shards, curation.rows, g) for g in protocol.FILE_GROUP_NAMES}
         write_release(out, streams, provenance=provenance, report=report, overwrite=out.exists())
     finally:
         bars.close()
@@ -216,12 +208,10 @@ def _report(
     shards: list[ShardResult],
     meta: pd.DataFrame,
     curation: Curation,
-    assignment: dict[int, str],
 ) -> dict:
     warnings = [str(p) for p in checked.warnings] + [w for s in shards for w in s.summary.warnings]
     return build_report(
         curation.rows,
-        assignment,
         sum((Counter(s.summary.rejected) for s in shards), Counter()),
         curation.dropped,
         crops_before_curation=len(meta),
@@ -250,7 +240,7 @@ def _stream(
     store: ShardStore, shards: list[ShardResult], rows: pd.DataFrame, group: str
 ) -> Iterator[pa.Table]:
     """The rows of one file group, shard by shard (so sorted by image_id), with curated identities."""
-    chosen = rows[rows.file_split == group]
+    chosen = rows[rows.file_group == group]
     by_shard = dict(tuple(chosen.groupby("shard")))
     for shard in shards:
         selected = by_shard.get(shard.summary.key)

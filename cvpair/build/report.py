@@ -10,7 +10,8 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-from cvpair.schema import VIEWS
+from cvpair import protocol
+from cvpair.protocol import VIEWS
 
 STAGES = ("check inputs", "crops per video", "curate", "write release")
 
@@ -41,7 +42,6 @@ class Progress:
 
 def build_report(
     rows: pd.DataFrame,
-    splits: Mapping[int, str],
     rejected: Mapping[str, int],
     dropped: Mapping[str, int],
     *,
@@ -49,8 +49,9 @@ def build_report(
     clips: int,
     warnings: Iterable[str] = (),
 ) -> dict:
-    """The report of a release whose crops' metadata is `rows` (identity, view) split by `splits`."""
-    table = rows.assign(split=rows.identity.map(splits), view=rows.view.map(dict(enumerate(VIEWS))))
+    """The report of a release whose crops' metadata is `rows` (identity, view label, split, file_group)."""
+    table = rows.assign(view=rows.view.map(dict(enumerate(VIEWS))))
+    splits = dict(zip(table.identity, table.split, strict=True))
     per_split = {}
     for split, group in table.groupby("split"):
         views = group.groupby("view")
@@ -65,6 +66,13 @@ def build_report(
         "identities": int(table.identity.nunique()),
         "images": len(table),
         "splits": per_split,
+        "file_groups": {
+            group: {
+                "identities": int(table.identity[table.file_group == group].nunique()),
+                "images": int((table.file_group == group).sum()),
+            }
+            for group in protocol.FILE_GROUP_NAMES
+        },
         "images_per_identity": {
             "min": int(sizes.min()) if len(sizes) else 0,
             "median": float(sizes.median()) if len(sizes) else 0.0,
@@ -103,11 +111,16 @@ def render(report: Mapping) -> str:
     """The report as the few lines a terminal user reads."""
     lines = [f"{report['identities']:,} identities, {report['images']:,} images"]
     lines.append(f"  {'split':<6} {'view':<7} {'identities':>10} {'images':>8}")
-    for split, counts in sorted(report["splits"].items(), key=lambda item: item[0] != "train"):
+    for split, counts in sorted(report["splits"].items(), key=lambda item: item[0] != protocol.TRAIN):
         for view, view_counts in counts["views"].items():
             lines.append(
                 f"  {split:<6} {view:<7} {view_counts['identities']:>10,} {view_counts['images']:>8,}"
             )
+    for name, chosen in protocol.PROTOCOLS.items():
+        query, gallery = (report["file_groups"][g.name]["images"] for g in (chosen.query, chosen.gallery))
+        lines.append(
+            f"  {name}: {query:,} {chosen.query_view} queries, {gallery:,} {chosen.gallery_view} gallery"
+        )
     stats = report["images_per_identity"]
     lines.append(f"images per identity: min {stats['min']}, median {stats['median']:g}, max {stats['max']}")
     lines += histogram_lines(stats["histogram"])

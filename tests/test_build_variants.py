@@ -21,8 +21,8 @@ from cvpair.campaign.model import Box
 from cvpair.schema import ABOVE_TAKEOFF
 from cvpair.synth import CampaignMedia, SynthProfile, VideoFormat, generate_campaign
 
-SMALL = SynthProfile(
-    "small", identities=4, appearances_per_view=1, vehicles_per_clip=2, clip_seconds=2.0,
+SMALL = SynthProfile.alike(
+    "small", identities=4, appearances=1, vehicles_per_clip=2, clip_seconds=2.0,
     width=640, height=360, frame_rates=(25,), sites=1,
 )  # fmt: skip
 MARGIN = ShardParams().quality.margin

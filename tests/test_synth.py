@@ -19,8 +19,8 @@ from cvpair.errors import InputError
 from cvpair.schema import ABOVE_TAKEOFF
 from cvpair.synth import SynthProfile, generate_campaign
 
-TINY = SynthProfile(
-    "tiny", identities=4, appearances_per_view=1, vehicles_per_clip=2, clip_seconds=1.2, width=320, height=180
+TINY = SynthProfile.alike(
+    "tiny", identities=4, appearances=1, vehicles_per_clip=2, clip_seconds=1.2, width=320, height=180
 )
 
 
@@ -162,7 +162,7 @@ def test_an_existing_campaign_is_never_overwritten(tiny):
 @pytest.mark.parametrize("workers", [1, 2])
 def test_a_failed_generation_leaves_nothing_that_looks_complete(tmp_path, workers):
     # H.264 in 4:2:0 refuses odd frame sizes: the encoder fails on the first clip
-    odd = SynthProfile("odd", 4, 1, 2, 0.2, width=321, height=181, frame_rates=(25,), sites=1)
+    odd = SynthProfile.alike("odd", 4, 1, 2, 0.2, width=321, height=181, frame_rates=(25,), sites=1)
     with pytest.raises(Exception):  # noqa: B017 - whatever the encoder raises
         generate_campaign(tmp_path / "broken", profile=odd, workers=workers)
     assert list(tmp_path.iterdir()) == []

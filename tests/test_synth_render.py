@@ -127,7 +127,9 @@ def test_lookalikes_share_type_size_and_paint_and_differ_in_both_markings():
 def test_traffic_never_collides_and_every_vehicle_is_wholly_in_view_mid_clip():
     sizes = [(4.6, 1.8, 1.5), (11.5, 2.55, 3.1), (8.5, 2.5, 3.4)] * 4
     camera = STREET.camera(0.0, 1280, 720)
-    trajectories = plan_traffic(np.random.default_rng(3), sizes, lambda t: camera, 6.0, 45.0)
+    placements = plan_traffic(np.random.default_rng(3), sizes, lambda t: camera, 6.0, 45.0)
+    assert all(p.seen for p in placements)
+    trajectories = [p.trajectory for p in placements]
     for i, (a, size_a) in enumerate(zip(trajectories, sizes, strict=True)):
         for b, size_b in zip(trajectories[i + 1 :], sizes[i + 1 :], strict=True):
             if a.lane_y == b.lane_y:  # same lane, same speed: the gap at t=0 holds all clip long

@@ -18,8 +18,8 @@ from cvpair.schema import ABOVE_TAKEOFF, UNKNOWN_REFERENCE
 from cvpair.synth import PROFILES, SRT_LAYOUTS, CampaignMedia, SynthProfile, VideoFormat, generate_campaign
 from cvpair.synth.writers import SrtEntry, dji_srt
 
-TINY = SynthProfile(
-    "tiny", identities=4, appearances_per_view=1, vehicles_per_clip=2, clip_seconds=1.2, width=320, height=180
+TINY = SynthProfile.alike(
+    "tiny", identities=4, appearances=1, vehicles_per_clip=2, clip_seconds=1.2, width=320, height=180
 )
 MEDIA = CampaignMedia(
     aerial=VideoFormat(codec="hevc", bit_depth=10, container="mov", b_frames=2),

@@ -40,9 +40,11 @@ from cvpair.synth.writers import (
     manifest_csv,
 )
 
+VIEWS = ("aerial", "ground")
 VIEW_PREFIX = {"aerial": "A", "ground": "G"}
 # street cameras: vehicles farther than this are too small to matter when placing traffic
 GROUND_RANGE_M = 45.0
+MAX_RETAKES = 3  # rounds of extra clips for identities that a crowded view missed
 CAMPAIGN_START = datetime(2026, 5, 1, 8, 0, 0)
 TELEMETRY_WANDER_M = 0.02  # random-walk step of the logged position per frame
 
@@ -82,6 +84,7 @@ class ClipPlan:
     noise_sigma: float
     start: datetime
     vehicles: tuple[tuple[VehicleSpec, Trajectory], ...]
+    missed: tuple[int, ...] = ()  # identities the crowded view could not show well: filmed again
 
     @property
     def noise_seed(self) -> tuple[int, ...]:
@@ -89,29 +92,57 @@ class ClipPlan:
 
 
 def plan_campaign(profile: SynthProfile, seed: int) -> tuple[tuple[VehicleSpec, ...], list[ClipPlan]]:
-    """The identity catalogue and one plan per clip (each identity: `appearances_per_view` clips a view)."""
+    """The identity catalogue and one plan per clip: each identity in as many clips of a view as
+    `plan_appearances` gives it, plus a retake for each clip whose crowded view missed it."""
     catalogue = make_catalogue(
         profile.identities, np.random.default_rng([seed, 0]), profile.lookalike_fraction
     )
     plans = []
-    for code, view in enumerate(("aerial", "ground"), start=1):
-        rng = np.random.default_rng([seed, code, 0])
-        per_round = math.ceil(profile.identities / profile.vehicles_per_clip)
-        groups = [
-            chunk
-            for _ in range(profile.appearances_per_view)
-            for chunk in np.array_split(rng.permutation(profile.identities), per_round)
-        ]
-        for number, members in enumerate(groups, start=1):
-            specs = [catalogue[i] for i in members]
-            plans.append(_plan_clip(profile, seed, view, code, number, specs))
+    for code, view in enumerate(VIEWS, start=1):
+        groups, numbered = plan_groups(profile, seed, view), 0
+        for _ in range(MAX_RETAKES + 1):
+            planned = [
+                _plan_clip(profile, seed, view, code, number, [catalogue[i] for i in members])
+                for number, members in enumerate(groups, start=numbered + 1)
+            ]
+            plans.extend(planned)
+            numbered += len(planned)
+            missed = np.array(sorted(identity - 1 for plan in planned for identity in plan.missed), dtype=int)
+            if not missed.size:
+                break
+            groups = np.array_split(missed, math.ceil(len(missed) / profile.filming(view).vehicles_per_clip))
     return catalogue, plans
+
+
+def plan_appearances(profile: SynthProfile, seed: int, view: str) -> np.ndarray:
+    """How many clips of `view` film each identity (index = identity - 1), within the profile's bounds."""
+    low, high = profile.filming(view).appearances
+    rng = np.random.default_rng([seed, VIEWS.index(view) + 1, 0, 1])
+    return rng.integers(low, high + 1, profile.identities)
+
+
+def plan_groups(profile: SynthProfile, seed: int, view: str) -> list[np.ndarray]:
+    """The identity indices filmed together in each clip of `view`, in clip order.
+
+    Clips are made in rounds: round r films, in random groups of up to `vehicles_per_clip`, every identity
+    that appears more than r times, so no clip films an identity twice.
+    """
+    filming = profile.filming(view)
+    appearances = plan_appearances(profile, seed, view)
+    rng = np.random.default_rng([seed, VIEWS.index(view) + 1, 0])
+    groups = []
+    for round_ in range(int(appearances.max())):
+        filmed = np.flatnonzero(appearances > round_)
+        groups.extend(
+            np.array_split(rng.permutation(filmed), math.ceil(len(filmed) / filming.vehicles_per_clip))
+        )
+    return groups
 
 
 def _plan_clip(profile: SynthProfile, seed: int, view: str, code: int, number: int, specs) -> ClipPlan:
     rng = np.random.default_rng([seed, code, number])
     fps = int(rng.choice(profile.frame_rates))
-    frames = int(round(profile.clip_seconds * fps))
+    frames = int(round(profile.filming(view).clip_seconds * fps))
     duration = frames / fps
     corridor = ROAD_HALF_M + PAVEMENT_M - 0.5
     if view == "aerial":
@@ -122,13 +153,14 @@ def _plan_clip(profile: SynthProfile, seed: int, view: str, code: int, number: i
         rig = ground_rig(rng, ROAD_HALF_M, PAVEMENT_M, float(rng.uniform(-70, 70)))
         device = f"street-{int(rng.integers(profile.street_cameras)) + 1:02d}"
         reach = GROUND_RANGE_M
-    trajectories = plan_traffic(
+    placements = plan_traffic(
         rng,
         [(spec.length, spec.width, spec.height) for spec in specs],
         lambda t: rig.camera(t, profile.width, profile.height),
         duration,
         reach,
     )
+    placed = list(zip(specs, placements, strict=True))
     start = CAMPAIGN_START + timedelta(days=int(rng.integers(0, 6)), seconds=int(rng.integers(0, 9 * 3600)))
     return ClipPlan(
         clip_id=f"{VIEW_PREFIX[view]}{number:04d}",
@@ -144,7 +176,8 @@ def _plan_clip(profile: SynthProfile, seed: int, view: str, code: int, number: i
         height=profile.height,
         noise_sigma=float(rng.uniform(1.0, 2.5)),
         start=start,
-        vehicles=tuple(zip(specs, trajectories, strict=True)),
+        vehicles=tuple((spec, placement.trajectory) for spec, placement in placed),
+        missed=tuple(spec.identity for spec, placement in placed if not placement.seen),
     )
 
 

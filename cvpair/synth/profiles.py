@@ -8,18 +8,32 @@ from cvpair.errors import InputError, Problem
 
 
 @dataclass(frozen=True)
-class SynthProfile:
-    """How many identities, clips and frames a generated campaign has, and at what resolution.
+class Filming:
+    """How one view films the identities.
 
-    Each identity is filmed `appearances_per_view` times from the drone and as many times from the street;
-    a clip holds up to `vehicles_per_clip` identities, so the clip count follows from these numbers.
+    Each identity is filmed in `appearances` clips of this view: a number drawn per identity between the
+    two bounds (inclusive), so identities differ in how many crops they offer, as in a real campaign.
+    A clip holds up to `vehicles_per_clip` identities, so the clip count follows from these numbers.
     """
+
+    appearances: tuple[int, int]
+    vehicles_per_clip: int
+    clip_seconds: float
+
+    def __post_init__(self) -> None:
+        low, high = self.appearances
+        if not 1 <= low <= high:
+            raise ValueError(f"appearances must be 1 <= low <= high, not {self.appearances}")
+
+
+@dataclass(frozen=True)
+class SynthProfile:
+    """How many identities a generated campaign has, how each view films them, and at what resolution."""
 
     name: str
     identities: int
-    appearances_per_view: int
-    vehicles_per_clip: int
-    clip_seconds: float
+    aerial: Filming
+    ground: Filming
     width: int = 1280
     height: int = 720
     frame_rates: tuple[int, ...] = (25, 30)
@@ -27,6 +41,17 @@ class SynthProfile:
     lookalike_fraction: float = 0.3
     drones: int = 3
     street_cameras: int = 4
+
+    def filming(self, view: str) -> Filming:
+        return {"aerial": self.aerial, "ground": self.ground}[view]
+
+    @classmethod
+    def alike(
+        cls, name: str, identities: int, appearances: int, vehicles_per_clip: int, clip_seconds: float, **size
+    ) -> SynthProfile:
+        """A profile whose drone and street cameras film alike: every identity `appearances` times a view."""
+        filming = Filming((appearances, appearances), vehicles_per_clip, clip_seconds)
+        return cls(name, identities, filming, filming, **size)
 
 
 PROFILES: dict[str, SynthProfile] = {
@@ -36,19 +61,18 @@ PROFILES: dict[str, SynthProfile] = {
         SynthProfile(
             "demo",
             identities=24,
-            appearances_per_view=2,
-            vehicles_per_clip=8,
-            clip_seconds=4.0,
+            aerial=Filming(appearances=(2, 2), vehicles_per_clip=8, clip_seconds=4.0),
+            ground=Filming(appearances=(2, 2), vehicles_per_clip=8, clip_seconds=4.0),
             frame_rates=(25,),
         ),
-        # 894 identities, each in two aerial and two ground clips of 7 s: ~29 candidate crops per identity
-        # at the build's 0.5 s sampling (large enough, in frame, unoccluded), before its blur filter.
+        # The published CVPair v1.0 proportions (about 3.2 aerial crops per ground crop, a median of 17
+        # crops per identity, 6-40): the drone films each identity in 2-4 longer clips, a street camera
+        # sees it drive past once or twice in a short one. See the README's "Profiles" for the yield.
         SynthProfile(
             "cvpair-v1.0",
             identities=894,
-            appearances_per_view=2,
-            vehicles_per_clip=10,
-            clip_seconds=7.0,
+            aerial=Filming(appearances=(2, 4), vehicles_per_clip=12, clip_seconds=7.0),
+            ground=Filming(appearances=(1, 2), vehicles_per_clip=6, clip_seconds=2.5),
             sites=12,
             drones=6,
             street_cameras=16,

@@ -4,13 +4,14 @@ straight-line trajectories of vehicles driving along its lanes during one clip."
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
+from typing import NamedTuple
 
 import cv2
 import numpy as np
 
-from cvpair.synth.cameras import Camera
+from cvpair.synth.cameras import ZOOM_REFERENCE_WIDTH_PX, Camera
 from cvpair.synth.shapes import Part, building_part
 
 TEXEL_M = 0.05
@@ -24,6 +25,10 @@ LANES: tuple[tuple[float, int], ...] = ((-5.25, 1), (-1.75, 1), (1.75, -1), (5.2
 STRICT_ATTEMPTS = 200
 IN_FRAME_ATTEMPTS = 100
 MAX_HIDDEN = 0.3
+# a placed vehicle is wholly in frame over SEEN_SPAN_S around its mid time (the build samples a track every
+# 0.5 s, so it can give two crops there), its box's shorter side at least the build's smallest crop (in 720p)
+SEEN_SPAN_S = 0.5
+MIN_SEEN_PX = 32
 
 
 @dataclass(frozen=True, eq=False)
@@ -225,6 +230,14 @@ class _Placed:
     trajectory: Trajectory
     size: tuple[float, float, float]
     t_mid: float
+    seen: bool = True  # False: no spot in view was free, the vehicle went wherever it fitted
+
+
+class Placement(NamedTuple):
+    """A vehicle's path through a clip, and whether it is seen (wholly in frame, large enough) on it."""
+
+    trajectory: Trajectory
+    seen: bool
 
 
 def plan_traffic(
@@ -233,9 +246,10 @@ def plan_traffic(
     camera_at: Callable[[float], Camera],
     duration: float,
     max_distance: float,
-) -> list[Trajectory]:
+) -> list[Placement]:
     """One trajectory per vehicle (length, width, height), each wholly in view and not mostly hidden by
-    another vehicle at some moment mid-clip, so that every filmed identity yields usable crops.
+    another vehicle at some moment mid-clip, so that every filmed identity yields usable crops. When a
+    crowded view leaves no such spot, the vehicle goes where it fits and its placement says it is not seen.
 
     Vehicles in a lane share its speed, so spacing set at t=0 holds for the whole clip: no collisions.
     A lane is sometimes stopped (a queue at the lights).
@@ -260,12 +274,12 @@ def plan_traffic(
             relaxed = attempt >= STRICT_ATTEMPTS + IN_FRAME_ATTEMPTS
             if _collides(candidate, placed, gap=0.5 if relaxed else 2.5):
                 continue
-            if not relaxed and not _seen(candidate, placed, camera_at, attempt < STRICT_ATTEMPTS):
+            if not relaxed and not _seen(candidate, placed, camera_at, attempt < STRICT_ATTEMPTS, duration):
                 continue
-            choice = candidate
+            choice = replace(candidate, seen=not relaxed)
             break
         placed.append(choice or _queue_behind(size, placed, lane_speed))
-    return [p.trajectory for p in placed]
+    return [Placement(p.trajectory, p.seen) for p in placed]
 
 
 def _collides(candidate: _Placed, placed: list[_Placed], gap: float) -> bool:
@@ -277,17 +291,30 @@ def _collides(candidate: _Placed, placed: list[_Placed], gap: float) -> bool:
     )
 
 
-def _seen(candidate: _Placed, placed: list[_Placed], camera_at, unhidden: bool) -> bool:
-    """Wholly in frame at its mid time; if `unhidden`, also not hidden by a placed vehicle then, nor
-    hiding one at that one's mid time."""
-    camera = camera_at(candidate.t_mid)
-    box = _box_at(camera, candidate, candidate.t_mid)
-    if box is None or box[0] < 1 or box[1] < 1 or box[2] > camera.width - 1 or box[3] > camera.height - 1:
+def _seen(candidate: _Placed, placed: list[_Placed], camera_at, unhidden: bool, duration: float) -> bool:
+    """Wholly in frame and large enough over SEEN_SPAN_S around its mid time; if `unhidden`, also not hidden
+    by a placed vehicle at its mid time, nor hiding one at that one's mid time."""
+    start = min(max(candidate.t_mid - SEEN_SPAN_S / 2, 0.0), max(duration - SEEN_SPAN_S, 0.0))
+    moments = (start, candidate.t_mid, min(start + SEEN_SPAN_S, duration))
+    if not all(_framed(camera_at(t), _box_at(camera_at(t), candidate, t)) for t in moments):
         return False
     return not unhidden or not any(
         _hides(other, candidate, camera_at(candidate.t_mid), candidate.t_mid)
         or _hides(candidate, other, camera_at(other.t_mid), other.t_mid)
         for other in placed
+    )
+
+
+def _framed(camera: Camera, box) -> bool:
+    """A box wholly inside the frame, its shorter side at least MIN_SEEN_PX (in a 720p frame; smaller
+    frames scale down alike, as the drone's zoom does)."""
+    return (
+        box is not None
+        and box[0] >= 1
+        and box[1] >= 1
+        and box[2] <= camera.width - 1
+        and box[3] <= camera.height - 1
+        and min(box[2] - box[0], box[3] - box[1]) >= MIN_SEEN_PX * camera.width / ZOOM_REFERENCE_WIDTH_PX
     )
 
 
@@ -317,4 +344,4 @@ def _queue_behind(size, placed: list[_Placed], lane_speed: list[float]) -> _Plac
     # rear ends measured along the driving direction
     rears = [direction * p.trajectory.x0 - p.size[0] / 2 for p in placed if p.trajectory.lane_y == y]
     x0 = direction * (min(rears, default=0.0) - 2.5 - size[0] / 2)
-    return _Placed(Trajectory(y, direction, x0, lane_speed[lane]), size, 0.0)
+    return _Placed(Trajectory(y, direction, x0, lane_speed[lane]), size, 0.0, seen=False)

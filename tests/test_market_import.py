@@ -137,6 +137,13 @@ def test_the_imported_release_loads_per_protocol(imported):
     assert a2g["query"][0]["image"].size[0] > 0  # decodes
 
 
+def test_the_imported_release_validates_pngs_and_null_footage_columns_included(imported):
+    from cvpair.checks.runner import validate_release
+
+    report = validate_release(imported, workers=1)
+    assert report.valid, report.render_table()
+
+
 def test_import_then_export_gives_exactly_the_same_files_with_the_same_bytes(
     pristine_tree, imported, tmp_path
 ):

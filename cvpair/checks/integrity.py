@@ -10,6 +10,7 @@ from cvpair.build.phash import from_hex, hamming
 from cvpair.checks.registry import Needs, Severity, check
 from cvpair.checks.release import Release
 from cvpair.checks.report import Finding
+from cvpair.schema import is_footage
 
 NEAR_DUPLICATE_BITS = 4  # pHash distance at or below which two crops may be the same picture
 # Colour-thumbnail correlation of a pHash candidate pair: re-encoded or brightened copies reach > 0.995;
@@ -44,10 +45,14 @@ def images_decode(release: Release) -> list[Finding]:
 
 @check("integrity.jpeg", needs=Needs.IMAGES)
 def images_are_jpeg(release: Release) -> list[Finding]:
-    """Every decodable image is a JPEG ending with its end-of-image marker."""
+    """Every decodable image is a JPEG ending with its end-of-image marker; an imported image may also be
+    the PNG it was published as."""
     rows = _joined(release)
     decoded = rows[rows.actual_decode_error == ""]
-    other = decoded[decoded.actual_format != "JPEG"]
+    allowed = decoded.actual_format.eq("JPEG") | (
+        decoded.actual_format.eq("PNG") & ~is_footage(decoded.source_name)
+    )
+    other = decoded[~allowed]
     cut = decoded[(decoded.actual_format == "JPEG") & ~decoded.actual_has_end_marker.astype(bool)]
     findings = []
     if len(other):

@@ -7,7 +7,7 @@ import numpy as np
 from cvpair.checks.registry import Needs, check
 from cvpair.checks.release import Release
 from cvpair.checks.report import Finding, Severity
-from cvpair.schema import ABOVE_TAKEOFF, ALTITUDE_REFERENCES, VIEWS, image_id
+from cvpair.schema import ABOVE_TAKEOFF, ALTITUDE_REFERENCES, VIEWS, image_id, is_footage
 
 ALTITUDE_RANGE_M = (2.0, 500.0)  # what a camera drone filming traffic can plausibly fly at
 BBOX_SLACK_PX = 0.5  # boxes are float32: allow rounding at the frame border
@@ -34,6 +34,11 @@ def bbox_inside_frame(release: Release) -> list[Finding]:
         for x in r[outside].itertuples()
     )
     return [Finding("boxes outside their frame", items)] if items else []
+
+
+def _footage(release: Release):
+    """The rows built from footage: only they have clips, tracks, timestamps and telemetry."""
+    return release.rows[is_footage(release.rows.source_name)]
 
 
 def _aerial_clips_with_telemetry(rows) -> set[str]:
@@ -72,8 +77,8 @@ def altitude_for_aerial_only(release: Release) -> list[Finding]:
 @check("metadata.altitude_coverage", severity=Severity.WARNING)
 def aerial_clips_have_altitude(release: Release) -> list[Finding]:
     """Every aerial clip has telemetry altitude, on every row (a clip filmed without an SRT file has none,
-    and frames outside the SRT's times have none: allowed, but worth knowing)."""
-    r = release.rows
+    and frames outside the SRT's times have none: allowed, but worth knowing). Footage rows only."""
+    r = _footage(release)
     aerial = r["view"] == VIEWS.index("aerial")
     with_telemetry = _aerial_clips_with_telemetry(r)
     clips = set(r["clip"][aerial].tolist()) - with_telemetry
@@ -89,8 +94,8 @@ def aerial_clips_have_altitude(release: Release) -> list[Finding]:
 
 @check("metadata.timestamps")
 def timestamps_increase(release: Release) -> list[Finding]:
-    """Along each (clip, track), timestamps strictly increase with the frame number."""
-    r = release.rows.sort_values(["clip", "track", "frame"], kind="stable")
+    """Along each (clip, track), timestamps strictly increase with the frame number (footage rows)."""
+    r = _footage(release).sort_values(["clip", "track", "frame"], kind="stable")
     same_track = (r["clip"].to_numpy()[1:] == r["clip"].to_numpy()[:-1]) & (
         r["track"].to_numpy()[1:] == r["track"].to_numpy()[:-1]
     )
@@ -102,10 +107,14 @@ def timestamps_increase(release: Release) -> list[Finding]:
 
 @check("metadata.image_id")
 def image_ids_follow_clip_track_frame(release: Release) -> list[Finding]:
-    """Each image_id is '<clip>/<track>/<frame>' of its own row: ids are stable and sort by capture."""
+    """Each image_id is '<clip>/<track>/<frame>' of its own row (ids are stable and sort by capture); an
+    imported row's is its original file name without the suffix."""
     r = release.rows
-    columns = (r[c].tolist() for c in ("image_id", "clip", "track", "frame"))
-    wrong = [i for i, clip, track, frame in zip(*columns, strict=True) if i != image_id(clip, track, frame)]
+    columns = (r[c].tolist() for c in ("image_id", "source_name", "clip", "track", "frame"))
+    wrong = [
+        i for i, name, clip, track, frame in zip(*columns, strict=True)
+        if i != (name.rsplit(".", 1)[0] if name else image_id(clip, track, frame))
+    ]  # fmt: skip
     return [Finding("image_ids that do not match clip/track/frame", tuple(wrong))] if wrong else []
 
 

@@ -127,6 +127,7 @@ def test_sample_fields_are_the_release_row(dataset, release):
     assert (sample.device, sample.clip, sample.frame) == (row["device"], row["clip"], row["frame"])
     assert sample.bbox == [row["bbox_x"], row["bbox_y"], row["bbox_w"], row["bbox_h"]]
     assert sample.altitude_m == pytest.approx(row["altitude_m"])
+    assert sample.altitude_reference == row["altitude_reference"] == "above_takeoff"
     assert sample.sharpness == pytest.approx(row["sharpness"])
     assert sample.crop_area == row["crop_width"] * row["crop_height"]
     assert (sample.metadata.width, sample.metadata.height) == (row["crop_width"], row["crop_height"])

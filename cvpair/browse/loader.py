@@ -29,8 +29,8 @@ SIDEBAR = {
     "pair": ["identity", "view", "split", "role", "image_id", "repeated", "unpaired",
              CORRECTED_IDENTITY],
     "quality": ["sharpness", "crop_width", "crop_height", "crop_area"],
-    "capture": ["device", "clip", "track", "frame", "timestamp_s", "altitude_m", "bbox", "frame_width",
-                "frame_height", "file_split"],
+    "capture": ["device", "clip", "track", "frame", "timestamp_s", "altitude_m", "altitude_reference",
+                "bbox", "frame_width", "frame_height", "file_split"],
 }  # fmt: skip
 """The App's sidebar: what a curator checks first (the pair) above where a crop came from."""
 ON_TILES = ["identity", "view", "role", "tags"]
@@ -130,6 +130,7 @@ def _sample(row: dict, view: str, group: fo.Group, pair: Pair, marks: Marks) -> 
         frame=row["frame"],
         timestamp_s=row["timestamp_s"],
         altitude_m=row["altitude_m"],
+        altitude_reference=row["altitude_reference"],
         bbox=[row["bbox_x"], row["bbox_y"], row["bbox_w"], row["bbox_h"]],
         frame_width=row["frame_width"],
         frame_height=row["frame_height"],

@@ -18,4 +18,4 @@ def test_demo_campaign_passes_every_check(demo_campaign):
     tracks = [track for clip in checked.clips for track in clip.annotation.tracks]
     assert tracks and all(track.identity is not None for track in tracks)
     aerial = [clip for clip in checked.clips if clip.clip.view == "aerial"]
-    assert all(clip.telemetry and len(clip.telemetry) >= clip.frame_count for clip in aerial)
+    assert all(clip.telemetry and len(clip.telemetry.samples) >= clip.frame_count for clip in aerial)

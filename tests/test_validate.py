@@ -62,7 +62,7 @@ def test_cli_exits_1_when_an_error_check_fails(good_release):
     result = CliRunner().invoke(main, ["validate", str(good_release), "--profile", "cvpair-v1.0", "--json"])
     assert result.exit_code == 1
     failed = [c for c in json.loads(result.output)["checks"] if c["status"] == "fail"]
-    assert [c["name"] for c in failed] == ["profile.counts"]
+    assert [c["name"] for c in failed] == ["profile.counts", "profile.file_groups"]
 
 
 def test_cli_exits_2_for_a_folder_that_is_not_a_release(tmp_path):

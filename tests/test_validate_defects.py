@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import re
 import shutil
 from pathlib import Path
@@ -21,7 +22,7 @@ from cvpair.checks.report import Status
 from cvpair.checks.runner import validate_release
 from cvpair.release import layout
 from cvpair.release.writer import write_release
-from cvpair.schema import arrow_schema
+from cvpair.schema import arrow_schema, image_id
 from tests.release_factory import make_release
 
 TRAIN_IDS, TEST_IDS = [1, 2, 3], [4, 5, 6]
@@ -184,22 +185,47 @@ def test_corrupt_jpeg(release):
     assert row["image_id"] in report.result("integrity.decode").message
 
 
-def test_png_where_a_jpeg_belongs(release):
+def test_an_imported_png_is_accepted_and_counted_a_footage_one_is_not(release):
     rows = read_rows(release)
-    row = rows[protocol.GALLERY_GROUND.name][2]
-    set_image(row, encode(decode(row["image"]["bytes"]), "PNG"), with_hashes=False)
-    rewrite_data(release, rows)
+    imported, footage = rows[protocol.GALLERY_GROUND.name][2], rows[protocol.GALLERY_GROUND.name][3]
+    _imported(imported)
+    for row in (imported, footage):
+        set_image(row, encode(decode(row["image"]["bytes"]), "PNG"), with_hashes=False)
+    rebuild(release, rows)
     errors, report = failing_errors(release)
     assert errors == {"integrity.jpeg"}, report.render_table()
-    assert f"{row['image_id']} (PNG)" in report.result("integrity.jpeg").message
+    assert (
+        report.result("integrity.jpeg").message
+        == f"images that are not JPEG (1): {footage['image_id']} (PNG)"
+    )
+    assert report.sections["image_formats"] == {"JPEG": 34, "PNG": 2}
+    assert "image formats: JPEG 34, PNG 2" in report.render_table()
+
+
+def test_a_gif_where_a_jpeg_belongs(release):
+    rows = read_rows(release)
+    row = rows[protocol.GALLERY_GROUND.name][2]
+    set_image(row, encode(decode(row["image"]["bytes"]), "GIF"), with_hashes=False)
+    rewrite_data(release, rows)
+    errors, report = failing_errors(release)
+    assert "integrity.jpeg" in errors, report.render_table()
+    assert f"{row['image_id']} (GIF)" in report.result("integrity.jpeg").message
 
 
 def test_counts_that_differ_from_the_profile(release):
     # cvpair-v1.0 fixes 894 identities and 14,969 images; this release has 6 and 36 (6 x 2 views x 3).
     errors, report = failing_errors(release, profile="cvpair-v1.0")
-    assert errors == {"profile.counts"}, report.render_table()
+    assert errors == {"profile.counts", "profile.file_groups"}, report.render_table()
     message = report.result("profile.counts").message
     assert "total identities: 6 (profile 894)" in message and "total images: 36 (profile 14969)" in message
+    assert "test identities: 3 (profile 503)" in message
+    # the published table per file group and view: 3 test identities x (1 query + 2 gallery) per view here
+    assert report.result("profile.file_groups").message == (
+        "file groups differ from profile 'cvpair-v1.0' (6): train aerial: 9 (profile 5879), "
+        "train ground: 9 (profile 1569), query_aerial aerial: 3 (profile 503), "
+        "gallery_ground ground: 6 (profile 1513), query_ground ground: 3 (profile 503), "
+        "gallery_aerial aerial: 6 (profile 5002)"
+    )
 
 
 def test_wrong_column_type(release):
@@ -416,3 +442,99 @@ def test_profile_sizes_per_split_and_view_are_checked_where_given(good_release):
     release.profile = Profile("sized", read_table(table, "sized"))
     (finding,) = counts_match_profile(release)
     assert finding.items == ("total images: 36 (profile 37)", "train/aerial images: 9 (profile 10)")
+
+
+def test_a_second_query_for_one_identity(release):
+    rows = read_rows(release)
+    gallery, query = protocol.GALLERY_AERIAL.name, protocol.QUERY_AERIAL.name
+    moved = next(r for r in rows[gallery] if r["identity"] == 4)
+    rows[gallery].remove(moved)
+    rows[query].append(moved)
+    rebuild(release, rows)
+    errors, report = failing_errors(release)
+    assert errors == {"protocol.one_query"}, report.render_table()
+    assert (
+        report.result("protocol.one_query").message == "a2g: test identities with more than one query (1): 4"
+    )
+
+
+def test_a_query_that_is_also_in_the_other_protocols_gallery(release):
+    rows = read_rows(release)
+    query = next(r for r in rows[protocol.QUERY_GROUND.name] if r["identity"] == 6)
+    frame = query["frame"] + 1  # a later frame of the same track, with the query's very bytes
+    copy = {**query, "frame": frame, "timestamp_s": query["timestamp_s"] + 0.01}
+    copy["image_id"] = image_id(query["clip"], query["track"], frame)
+    rows[protocol.GALLERY_GROUND.name].append(copy)
+    rebuild(release, rows)
+    errors, report = failing_errors(release)
+    assert "protocol.query_not_in_other_gallery" in errors, report.render_table()
+    assert errors <= {"protocol.query_not_in_other_gallery", "integrity.duplicate_bytes"}
+    message = report.result("protocol.query_not_in_other_gallery").message
+    assert message == f"g2a queries also in the a2g gallery (gallery_ground) (1): {query['image_id']}"
+
+
+def _imported(row: dict) -> None:
+    """Make a footage row look imported: the name's facts kept, the footage-only columns null."""
+    from cvpair.schema import FOOTAGE_ONLY
+
+    row.update({column: None for column in FOOTAGE_ONLY})
+    row["source_name"] = f"{row['identity']:04d}_c{1 - row['view']}s1_{row['frame']:05d}_00.jpg"
+    row["image_id"] = row["source_name"].removesuffix(".jpg")
+    row["sequence"], row["instance"] = 1, 0
+
+
+def test_imported_rows_pass_without_footage_columns_and_say_their_embedded_metadata(release):
+    rows = read_rows(release)
+    imported = rows[protocol.GALLERY_AERIAL.name]
+    for row in imported:
+        _imported(row)
+    exif = Image.Exif()
+    exif[0x8825] = {1: "N", 2: (22.0, 7.0, 24.0)}  # GPS IFD
+    with_exif = imported[0]
+    set_image(with_exif, encode(decode(with_exif["image"]["bytes"]), exif=exif.tobytes(), quality=95))
+    rebuild(release, rows)
+    report = validate_release(release, workers=1)
+    assert report.valid, report.render_table()
+    assert report.failed() == ["metadata.embedded_imported"]
+    message = report.result("metadata.embedded_imported").message
+    assert f"{with_exif['image_id']} (EXIF+GPS)" in message
+
+
+def test_an_imported_row_with_a_footage_column(release):
+    rows = read_rows(release)
+    row = rows[protocol.GALLERY_AERIAL.name][0]
+    _imported(row)
+    row["clip"] = "A0004"
+    rebuild(release, rows)
+    errors, report = failing_errors(release)
+    assert errors == {"metadata.footage_columns"}, report.render_table()
+    expected = f"imported rows with footage columns clip (1): {row['image_id']}"
+    assert report.result("metadata.footage_columns").message == expected
+
+
+def test_the_report_has_a_section_per_protocol(good_release):
+    report = validate_release(good_release, workers=1)
+    # 3 train identities x 2 views x 3 images; 3 test identities, one query and two gallery images per view
+    expected = {
+        "train": {"images": 18, "identities": 3},
+        "queries_with_a_match": 3,
+    }
+    a2g, g2a = report.sections["protocols"]["a2g"], report.sections["protocols"]["g2a"]
+    assert a2g == {
+        **expected,
+        "title": "aerial to ground",
+        "query": {"view": "aerial", "images": 3, "identities": 3},
+        "gallery": {"view": "ground", "images": 6, "identities": 3},
+    }
+    assert g2a == {
+        **expected,
+        "title": "ground to aerial",
+        "query": {"view": "ground", "images": 3, "identities": 3},
+        "gallery": {"view": "aerial", "images": 6, "identities": 3},
+    }
+    table = report.render_table()
+    assert (
+        "protocol a2g (aerial to ground): train 18 images / 3 identities; query 3 aerial / 3 identities; "
+        "gallery 6 ground / 3 identities; 3 of 3 queries have a true match"
+    ) in table
+    assert json.loads(report.to_json())["protocols"] == report.sections["protocols"]

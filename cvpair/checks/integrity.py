@@ -46,7 +46,7 @@ def images_decode(release: Release) -> list[Finding]:
 @check("integrity.jpeg", needs=Needs.IMAGES)
 def images_are_jpeg(release: Release) -> list[Finding]:
     """Every decodable image is a JPEG ending with its end-of-image marker; an imported image may also be
-    the PNG it was published as."""
+    the PNG it was published as (the report counts each format)."""
     rows = _joined(release)
     decoded = rows[rows.actual_decode_error == ""]
     allowed = decoded.actual_format.eq("JPEG") | (

@@ -1,4 +1,8 @@
-"""Metadata: the per-row capture facts are physically possible, and no image carries hidden metadata."""
+"""Metadata: the per-row capture facts are physically possible, and no image carries hidden metadata.
+
+The capture facts (box, frame size, altitude, timestamp, track) exist on footage rows only: imported rows
+leave them null (`cvpair.schema.FOOTAGE_ONLY`), so these checks read `footage_rows`.
+"""
 
 from __future__ import annotations
 
@@ -7,17 +11,54 @@ import numpy as np
 from cvpair.checks.registry import Needs, check
 from cvpair.checks.release import Release
 from cvpair.checks.report import Finding, Severity
-from cvpair.schema import ABOVE_TAKEOFF, ALTITUDE_REFERENCES, VIEWS, image_id, is_footage
+from cvpair.schema import (
+    ABOVE_TAKEOFF,
+    ALTITUDE_REFERENCES,
+    FOOTAGE_ONLY,
+    IMPORT_ONLY,
+    VIEWS,
+    image_id,
+    is_footage,
+)
 
 ALTITUDE_RANGE_M = (2.0, 500.0)  # what a camera drone filming traffic can plausibly fly at
 BBOX_SLACK_PX = 0.5  # boxes are float32: allow rounding at the frame border
+
+
+def footage_rows(release: Release):
+    """The rows cut from footage (imported rows have no box, frame, altitude, timestamp or track)."""
+    rows = release.rows
+    footage = is_footage(rows.source_name)
+    return rows if footage.all() else rows[footage]
+
+
+@check("metadata.footage_columns")
+def footage_columns_filled(release: Release) -> list[Finding]:
+    """Footage rows fill every footage column and no import column; imported rows the reverse (the schema
+    says which: `FOOTAGE_ONLY` null on imported rows, `IMPORT_ONLY` null on footage rows)."""
+    rows = release.rows
+    footage = is_footage(rows.source_name)
+    findings = []
+    always = [c for c in FOOTAGE_ONLY if c not in ("bbox_angle", "altitude_m", "altitude_reference")]
+    for message, mask, columns in (
+        ("footage rows missing", footage, always),
+        ("footage rows with import columns", footage, IMPORT_ONLY),
+        ("imported rows with footage columns", ~footage, FOOTAGE_ONLY),
+        ("imported rows missing", ~footage, IMPORT_ONLY),
+    ):
+        filled = message.endswith("columns")
+        for column in columns:
+            bad = mask & (rows[column].notna() if filled else rows[column].isna())
+            if bad.any():
+                findings.append(Finding(f"{message} {column}", tuple(rows.image_id[bad])))
+    return findings
 
 
 @check("metadata.bbox")
 def bbox_inside_frame(release: Release) -> list[Finding]:
     """Each box has a positive size and lies inside its source frame (frame_width x frame_height); a
     rotated box (`bbox_angle`), which the build cannot clip to the frame, has its centre inside it."""
-    r = release.rows
+    r = footage_rows(release)
     upright = r.bbox_angle.fillna(0) == 0
     beyond_edges = (
         (r.bbox_x < -BBOX_SLACK_PX)
@@ -36,11 +77,6 @@ def bbox_inside_frame(release: Release) -> list[Finding]:
     return [Finding("boxes outside their frame", items)] if items else []
 
 
-def _footage(release: Release):
-    """The rows built from footage: only they have clips, tracks, timestamps and telemetry."""
-    return release.rows[is_footage(release.rows.source_name)]
-
-
 def _aerial_clips_with_telemetry(rows) -> set[str]:
     """Aerial clips where at least one row has an altitude: the clip had telemetry."""
     aerial = rows[rows["view"] == VIEWS.index("aerial")]
@@ -52,7 +88,7 @@ def altitude_for_aerial_only(release: Release) -> list[Finding]:
     """Aerial altitudes above take-off lie within 2-500 m (above sea level, or from a format that does not
     say, any value can be right); every altitude names its reference and only altitudes do; ground rows
     have none."""
-    r = release.rows
+    r = footage_rows(release)
     aerial = r["view"] == VIEWS.index("aerial")
     has_altitude, reference = r.altitude_m.notna(), r.altitude_reference
     low, high = ALTITUDE_RANGE_M
@@ -77,8 +113,8 @@ def altitude_for_aerial_only(release: Release) -> list[Finding]:
 @check("metadata.altitude_coverage", severity=Severity.WARNING)
 def aerial_clips_have_altitude(release: Release) -> list[Finding]:
     """Every aerial clip has telemetry altitude, on every row (a clip filmed without an SRT file has none,
-    and frames outside the SRT's times have none: allowed, but worth knowing). Footage rows only."""
-    r = _footage(release)
+    and frames outside the SRT's times have none: allowed, but worth knowing)."""
+    r = footage_rows(release)
     aerial = r["view"] == VIEWS.index("aerial")
     with_telemetry = _aerial_clips_with_telemetry(r)
     clips = set(r["clip"][aerial].tolist()) - with_telemetry
@@ -94,8 +130,8 @@ def aerial_clips_have_altitude(release: Release) -> list[Finding]:
 
 @check("metadata.timestamps")
 def timestamps_increase(release: Release) -> list[Finding]:
-    """Along each (clip, track), timestamps strictly increase with the frame number (footage rows)."""
-    r = _footage(release).sort_values(["clip", "track", "frame"], kind="stable")
+    """Along each (clip, track), timestamps strictly increase with the frame number."""
+    r = footage_rows(release).sort_values(["clip", "track", "frame"], kind="stable")
     same_track = (r["clip"].to_numpy()[1:] == r["clip"].to_numpy()[:-1]) & (
         r["track"].to_numpy()[1:] == r["track"].to_numpy()[:-1]
     )
@@ -109,19 +145,39 @@ def timestamps_increase(release: Release) -> list[Finding]:
 def image_ids_follow_clip_track_frame(release: Release) -> list[Finding]:
     """Each image_id is '<clip>/<track>/<frame>' of its own row (ids are stable and sort by capture); an
     imported row's is its original file name without the suffix."""
-    r = release.rows
-    columns = (r[c].tolist() for c in ("image_id", "source_name", "clip", "track", "frame"))
-    wrong = [
-        i for i, name, clip, track, frame in zip(*columns, strict=True)
-        if i != (name.rsplit(".", 1)[0] if name else image_id(clip, track, frame))
-    ]  # fmt: skip
-    return [Finding("image_ids that do not match clip/track/frame", tuple(wrong))] if wrong else []
+    r = footage_rows(release)
+    ids, clips = r.image_id.tolist(), r["clip"].tolist()
+    # as integers: beside imported rows (null track) pandas holds the track column as floats
+    tracks, frames = (r[c].astype("int64").tolist() for c in ("track", "frame"))
+    rows = zip(ids, clips, tracks, frames, strict=True)
+    wrong = [i for i, clip, track, frame in rows if i != image_id(clip, track, frame)]
+    imported = release.rows[~is_footage(release.rows.source_name)]
+    names = zip(imported.image_id.tolist(), imported.source_name.tolist(), strict=True)
+    wrong += [i for i, name in names if i != name.rsplit(".", 1)[0]]
+    return (
+        [Finding("image_ids that do not match clip/track/frame or file name", tuple(wrong))] if wrong else []
+    )
+
+
+def _embedded(release: Release, footage: bool) -> tuple[str, ...]:
+    embedded = release.images.embedded.to_numpy()
+    mine = is_footage(release.rows.source_name).to_numpy() == footage
+    return tuple(
+        f"{release.rows.image_id.iloc[i]} ({embedded[i]})" for i in np.flatnonzero(mine & (embedded != ""))
+    )
 
 
 @check("metadata.embedded", needs=Needs.IMAGES)
 def no_embedded_metadata(release: Release) -> list[Finding]:
-    """No image carries EXIF (GPS above all) or XMP: locations and devices must not leak through files."""
-    embedded = release.images.embedded.to_numpy()
-    has = np.flatnonzero(embedded != "")
-    items = tuple(f"{release.rows.image_id.iloc[i]} ({embedded[i]})" for i in has)
+    """No crop cut from footage carries EXIF (GPS above all) or XMP: locations and devices must not leak
+    through files (the build writes none)."""
+    items = _embedded(release, footage=True)
     return [Finding("images with embedded metadata", items)] if items else []
+
+
+@check("metadata.embedded_imported", severity=Severity.WARNING, needs=Needs.IMAGES)
+def imported_embedded_metadata(release: Release) -> list[Finding]:
+    """Imported images keep their published bytes: those carrying EXIF, GPS or XMP are named (the published
+    data is what it is; `cvpair import --strip-metadata` makes a derived release without it)."""
+    items = _embedded(release, footage=False)
+    return [Finding("imported images with embedded metadata, kept as published", items)] if items else []

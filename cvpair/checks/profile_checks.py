@@ -106,3 +106,23 @@ def release_manifest(release: Release) -> list[Finding]:
     if not path.is_file():
         return [Finding("missing", (layout.SPLIT_MANIFEST,))]
     return _compare_manifest(release, path, layout.SPLIT_MANIFEST)
+
+
+@check("profile.file_groups", needs=Needs.PROFILE)
+def file_groups_match_profile(release: Release) -> list[Finding]:
+    """Images of each file group and view equal the profile's table (train per view, and each protocol's
+    query and gallery), where it has one."""
+    table = release.profile.table
+    if table is None:
+        return []
+    rows = release.rows
+    view = rows["view"].map(dict(enumerate(protocol.VIEWS)))
+    actual = rows.groupby([rows.file_split, view]).size().to_dict()
+    wrong = [
+        f"{group} {view_name}: {actual.get((group, view_name), 0)} (profile {wanted})"
+        for (group, view_name), wanted in table.images.items()
+        if actual.get((group, view_name), 0) != wanted
+    ]
+    return (
+        [Finding(f"file groups differ from profile {release.profile.name!r}", tuple(wrong))] if wrong else []
+    )

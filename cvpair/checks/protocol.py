@@ -8,6 +8,8 @@ from cvpair.checks.release import Release
 from cvpair.checks.report import Finding
 from cvpair.protocol import VIEWS
 
+TEST_GROUPS = tuple(g.name for g in protocol.FILE_GROUPS if g.split == protocol.TEST)
+
 
 @check("protocol.disjoint_identities")
 def train_test_disjoint(release: Release) -> list[Finding]:
@@ -63,3 +65,40 @@ def a2g_queries_have_matches(release: Release) -> list[Finding]:
 def g2a_queries_have_matches(release: Release) -> list[Finding]:
     """Every g2a query (ground) has a true match in the aerial gallery."""
     return _unmatched_queries(release, "g2a")
+
+
+@check("protocol.one_query")
+def one_query_per_test_identity(release: Release) -> list[Finding]:
+    """Each protocol has exactly one query per test identity: its query file group names every test
+    identity once, and no other."""
+    rows = release.rows
+    test_ids = set(rows.identity[rows.file_split.isin(TEST_GROUPS)].tolist())
+    findings = []
+    for name, chosen in protocol.PROTOCOLS.items():
+        query = rows.identity[rows.file_split == chosen.query.name]
+        counts = query.value_counts()
+        for message, identities in (
+            (f"{name}: test identities with more than one query", counts.index[counts > 1]),
+            (f"{name}: test identities without a query", test_ids - set(query.tolist())),
+        ):
+            if len(identities):
+                findings.append(Finding(message, tuple(str(i) for i in sorted(identities))))
+    return findings
+
+
+@check("protocol.query_not_in_other_gallery")
+def queries_stay_out_of_the_other_gallery(release: Release) -> list[Finding]:
+    """No query of one protocol is in the other protocol's gallery (same image_id or same bytes)."""
+    rows = release.rows
+    findings = []
+    for name, chosen in protocol.PROTOCOLS.items():
+        other = next(p for p in protocol.PROTOCOLS.values() if p is not chosen)
+        query = rows[rows.file_split == chosen.query.name]
+        gallery = rows[rows.file_split == other.gallery.name]
+        shared = query.image_id.isin(set(gallery.image_id.tolist())) | query.sha256.isin(
+            set(gallery.sha256.tolist())
+        )
+        if shared.any():
+            message = f"{name} queries also in the {other.name} gallery ({other.gallery.name})"
+            findings.append(Finding(message, tuple(query.image_id[shared])))
+    return findings

@@ -80,6 +80,7 @@ class Report:
     profile: str | None
     results: list[CheckResult] = field(default_factory=list)
     seconds: float = 0.0
+    sections: dict[str, dict] = field(default_factory=dict)  # `protocols`, `image_formats` (sections.py)
 
     @property
     def valid(self) -> bool:
@@ -106,6 +107,7 @@ class Report:
             "seconds": round(self.seconds, 3),
             "summary": counts,
             "checks": [r.to_dict() for r in self.results],
+            **self.sections,
         }
 
     def to_json(self) -> str:
@@ -121,6 +123,9 @@ class Report:
             prefix = f"{r.name:<{name_width}}  {r.severity.value:<8}  {r.status.value.upper():<6}  "
             lines.append(prefix + messages[0])
             lines.extend(" " * len(prefix) + m for m in messages[1:])
+        from cvpair.checks.sections import render_sections
+
+        lines += ["", *render_sections(self.sections)] if self.sections else []
         counts = self.to_dict()["summary"]
         verdict = "VALID" if self.valid else "INVALID"
         lines.append(

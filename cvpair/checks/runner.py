@@ -84,6 +84,18 @@ def _collect(image_pass: ImagePass, release: Release) -> None:
         release.images_problem = f"the images could not be read: {error}"
 
 
+def _sections(release: Release) -> dict[str, dict]:
+    """The report's summary per protocol and of image formats, from what could be read."""
+    from cvpair.checks.sections import format_counts, protocol_sections
+
+    sections = {}
+    if release.rows is not None:
+        sections["protocols"] = protocol_sections(release.rows)
+    if release.images is not None:
+        sections["image_formats"] = format_counts(release.images.format)
+    return sections
+
+
 def validate_release(
     path: Path | str = "cvpair-release",
     profile: str | None = None,
@@ -108,5 +120,6 @@ def validate_release(
     results.update((c.name, run_check(c, release)) for c in checks if c.needs is Needs.IMAGES)
     report = Report(str(path), release.profile.name if release.profile else None)
     report.results = [results[c.name] for c in checks]
+    report.sections = _sections(release)
     report.seconds = time.perf_counter() - started
     return report

@@ -1,12 +1,13 @@
 """Benchmark of `cvpair build`: throughput against plain decoding, scaling with workers, peak memory, sizes.
 
-    python benchmarks/bench_build.py [--campaign DIR] [--profile NAME] [--workers N]
+    python benchmarks/bench_build.py [--campaign DIR] [--profile NAME] [--workers N] [--keep RELEASE]
 
 (a) build throughput / throughput of PyAV decoding every frame of every video to RGB with the same number
     of worker processes (target >= 0.75); (b) build time with 1 worker / with N workers (target >= 1.7 for
     N = 2); (c) peak resident memory of the build's process tree, in a third, untimed build (target < 1.5 GB);
-    (d) identities and images of the release against the profile's totals. Without --campaign the bundled
-    demo campaign is used.
+    (d) identities and images of the release against the profile's totals, and per file group and view
+    against the profile's table when it has one. Without --campaign the bundled demo campaign is used;
+    --keep keeps the release of the timed N-worker build.
 Each build starts from an empty shard cache. Prints one line per figure.
 """
 
@@ -25,10 +26,11 @@ from pathlib import Path
 import av
 from peak_memory import PeakMemory  # benchmarks/ is the script's folder, first on sys.path
 
+from cvpair import protocol
 from cvpair.build.pipeline import build_release
 from cvpair.build.sample import sample_campaign
 from cvpair.campaign import load_campaign
-from cvpair.profiles import load_profile
+from cvpair.profiles import Table, load_profile
 
 
 def decode_all(video: str) -> int:
@@ -47,9 +49,11 @@ def time_decoding(videos: list[str], workers: int) -> tuple[float, int]:
     return time.perf_counter() - started, frames
 
 
-def build(campaign: Path, scratch: Path, workers: int, profile: str) -> tuple[float, dict]:
-    """(seconds, build report) of a build from an empty shard cache."""
-    out, work = scratch / f"release-{workers}", scratch / f"work-{workers}"
+def build(
+    campaign: Path, scratch: Path, workers: int, profile: str, out: Path | None = None
+) -> tuple[float, dict]:
+    """(seconds, build report) of a build from an empty shard cache, into `out` (default: in `scratch`)."""
+    out, work = out or scratch / f"release-{workers}", scratch / f"work-{workers}"
     result = build_release(campaign, out, workers=workers, profile=profile, work_dir=work, overwrite=True)
     shutil.rmtree(work)
     return result.seconds, json.loads((out / "build_report.json").read_text())
@@ -68,7 +72,10 @@ def main() -> None:
     parser.add_argument("--campaign", type=Path, help="campaign folder [default: the bundled demo campaign]")
     parser.add_argument("--profile", default="demo", help="release profile [default: demo]")
     parser.add_argument("--workers", type=int, default=2, help="worker processes for (a), (b), (c) [2]")
+    parser.add_argument("--keep", type=Path, help="keep the release of the timed N-worker build here")
     args = parser.parse_args()
+    if args.keep and args.keep.exists():
+        parser.error(f"--keep {args.keep} exists; choose a new folder")
     campaign = (args.campaign or sample_campaign()).resolve()
     videos = [str(clip.video) for clip in load_campaign(campaign).clips]
     for video in videos:  # the page cache holds the files for every timing alike
@@ -77,7 +84,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-build-") as folder:
         scratch = Path(folder)
         decode_s, frames = time_decoding(videos, args.workers)
-        build_n, report = build(campaign, scratch, args.workers, args.profile)
+        build_n, report = build(campaign, scratch, args.workers, args.profile, args.keep)
         build_1, _ = build(campaign, scratch, 1, args.profile)
         peak = peak_memory_of_build(campaign, scratch, args.workers, args.profile)
     load = os.getloadavg()[0]
@@ -92,7 +99,29 @@ def main() -> None:
     profile = load_profile(args.profile)
     wanted = f" (profile: {profile.identities} / {profile.images})" if profile.identities else ""
     print(f"(d) release: {report['identities']} identities, {report['images']} images{wanted}")
+    if profile.table:
+        print_table_check(report, profile.table)
     print(f"load average (1 min) at the end: {load:.1f}")
+
+
+def print_table_check(report: dict, table: Table) -> None:
+    """Images and identities of every file group, in each view, against the profile's table (every group
+    holds all the identities of its split)."""
+    rows = []
+    for (group, view), images in table.images.items():
+        split = protocol.GROUPS_BY_NAME[group].split
+        if split == protocol.TRAIN:
+            got = report["splits"][split]["views"][view]
+        else:
+            got = report["file_groups"][group]
+        wanted = (images, table.identities[split])
+        rows.append((f"{group} {view}", (got["images"], got["identities"]), wanted))
+    for label, got, wanted in rows:
+        mark = "" if got == wanted else "  <-- differs"
+        counts = f"{got[0]:>6,} images, {got[1]:>4} identities"
+        print(f"    {label:<22} {counts} (table {wanted[0]:,}, {wanted[1]}){mark}")
+    exact = all(got == wanted for _, got, wanted in rows)
+    print(f"    exactly the profile's table: {'yes' if exact else 'NO'}")
 
 
 if __name__ == "__main__":

@@ -102,7 +102,17 @@ def test_classes_are_named_by_labels_txt_or_motchallenges_list(tmp_path):
 
     assert [t.label for t in read_annotation(path).tracks] == ["car", "pedestrian"]
     (path.parent / "labels.txt").write_text("bus\nperson\ntruck\n")
-    assert [t.label for t in read_annotation(path).tracks] == ["truck", "bus"]
+    assert [t.label for t in read_annotation(AnnotationSource(path, None, 0, 1)).tracks] == ["truck", "bus"]
+
+
+def test_cvats_mot_export_needs_the_tasks_start_frame_and_step(tmp_path):
+    path = _write(tmp_path, "1,1,10,8,20,16,1,3,1\n")
+    (path.parent / "labels.txt").write_text("car\n")
+
+    with pytest.raises(InputError, match="give them in manifest.csv's start_frame and frame_step") as caught:
+        read_annotation(path)
+
+    assert caught.value.problems[0].line == 1
 
 
 def test_a_class_beyond_labels_txt_is_refused(tmp_path):
@@ -110,7 +120,7 @@ def test_a_class_beyond_labels_txt_is_refused(tmp_path):
     (path.parent / "labels.txt").write_text("bus\nperson\ntruck\n")
 
     with pytest.raises(InputError, match=r"class '4' is not -1 or 1..3 \(the lines of labels.txt\)"):
-        read_annotation(path)
+        read_annotation(AnnotationSource(path, None, 0, 1))
 
 
 def test_a_conf_that_is_not_a_consider_flag_is_refused(tmp_path):

@@ -232,7 +232,7 @@ def test_datumaro_mot_row_outside_any_track_is_counted(tmp_path):
     shutil.copy(_mot("datumaro-mot_seq_gt.txt"), tmp_path / "gt" / "gt.txt")
     shutil.copy(_mot("datumaro-mot_seq_labels.txt"), tmp_path / "gt" / "labels.txt")
 
-    annotation = read_annotation(tmp_path)
+    annotation = read_annotation(AnnotationSource(tmp_path, start_frame=0, frame_step=1))
 
     # the one row, 1,-1,0,4,4,8,1,3,1.0, has track id -1 (class 3 = labels.txt line 3, label_2)
     assert annotation.tracks == ()

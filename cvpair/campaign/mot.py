@@ -8,8 +8,9 @@ Two layouts, told apart by their column count (one per file):
 - 10 columns (MOT15 ground truth, every tracker result): frame, id, x, y, w, h, conf, world x, y, z.
   There is no class: every track is taken as labelled `vehicle` (these files annotate one class).
 Rows with id -1 are boxes not in any track (detections): left out, counted. MOT frames start at 1; MOT
-frame n is video frame `start_frame + (n - 1) * frame_step` (0 and 1 unless the manifest says otherwise:
-CVAT's MOT export numbers a task's frames 1..N densely and loses the task's start frame and step).
+frame n is video frame `start_frame + (n - 1) * frame_step`: 0 and 1 unless the manifest says otherwise,
+except beside a `labels.txt` (CVAT's MOT export, which numbers a task's frames 1..N densely and loses the
+task's start frame and step), where the manifest must say.
 
 A MOTChallenge sequence folder (`gt/gt.txt`, `seqinfo.ini`) can be named instead of the file; its
 `seqinfo.ini` (found beside `gt/`) gives the frame count, frame size and frame rate.
@@ -51,6 +52,14 @@ def read_mot(path: Path, start_frame: int | None = None, frame_step: int | None 
     start, step = start_frame or 0, frame_step or 1
     log = ProblemLog(gt)
     labels = _labels(gt.parent / LABELS_FILE, log)
+    if (gt.parent / LABELS_FILE).is_file() and (start_frame is None or frame_step is None):
+        log.add(
+            "framing",
+            f"{LABELS_FILE} beside it marks CVAT's MOT 1.1 export, which numbers the task's frames 1..N "
+            "and loses the task's start frame and step: give them in manifest.csv's start_frame and "
+            "frame_step columns (0 and 1 for a task of every frame of the video)",
+            1,
+        )
     boxes: dict[int, list[Box]] = {}
     first_line: dict[int, int] = {}
     label_of: dict[int, str] = {}

@@ -49,10 +49,14 @@ def _track(track_id, frames, label="car", identity=7, task_id=None, extra=""):
     return f'<track id="{track_id}" label="{label}"{task}>\n{boxes}</track>\n'
 
 
-def _read(tmp_path, text, task=None):
+def _write(tmp_path, text):
     path = tmp_path / "clip.xml"
     path.write_text(text)
-    return read_cvat(path, task)
+    return path
+
+
+def _read(tmp_path, text, task=None):
+    return read_cvat(_write(tmp_path, text), task)
 
 
 def _refused(tmp_path, text, task=None):
@@ -296,3 +300,39 @@ def test_a_file_that_is_not_cvat_xml_is_refused_at_its_root(tmp_path):
     [problem] = _refused(tmp_path, '<sequence name="MVI_1">\n<frame num="1"/>\n</sequence>\n')
 
     assert (problem.line, "root element <sequence>") == (1, problem.message[:23])
+
+
+def _image_task_export(names):
+    """A "CVAT for images" export of a task made from image files: boxes at each image, identity 4."""
+    images = "".join(
+        f'<image id="{frame}" name="{name}" width="64" height="48">\n'
+        f'<box label="car" occluded="0" {BOX}><attribute name="identity">4</attribute></box>\n</image>\n'
+        for frame, name in enumerate(names)
+    )
+    return _document(_task(size=len(names), mode="annotation", width=None), images)
+
+
+def test_a_task_made_from_the_clips_frame_images_places_each_image_by_its_name(tmp_path):
+    folder = tuple(f"{n:06d}.jpg" for n in range(1, 6))
+    # CVAT numbered the task's images in its own order; the names say which frame each one is
+    names = ["img1/000003.jpg", "img1/000001.jpg", "img1/000005.jpg"]
+    text = _image_task_export(names).replace("<size>3</size>", "<size>5</size>")
+
+    annotation = read_cvat(_write(tmp_path, text), frame_names=folder)
+
+    [track] = annotation.tracks
+    assert sorted(box.frame for box in track.boxes) == [0, 2, 4]
+
+
+def test_an_image_that_is_not_a_frame_of_the_clips_folder_is_refused(tmp_path):
+    folder = ("000001.jpg", "000002.jpg")
+    path = _write(tmp_path, _image_task_export(["000001.jpg", "holiday.jpg"]))
+
+    with pytest.raises(InputError) as caught:
+        read_cvat(path, frame_names=folder)
+
+    [problem] = caught.value.problems
+    assert (
+        "image 'holiday.jpg' is not a frame of the clip's frame folder (000001.jpg ... 000002.jpg)"
+        in problem.message
+    )

@@ -92,3 +92,25 @@ def test_a_frame_folder_without_a_frame_rate_is_refused(tmp_path):
 
     with pytest.raises(InputError, match=r"needs its frame rate: seqinfo.ini \(frameRate\)"):
         probe_frames(tmp_path / "SEQ" / "img1")
+
+
+def test_a_cvat_task_made_from_the_folders_images_annotates_the_clip(tmp_path):
+    _sequence_campaign(tmp_path)
+    images = "".join(
+        f'<image id="{n - 1}" name="{n:06d}.png" width="{WIDTH}" height="{HEIGHT}">'
+        '<box label="car" occluded="0" xtl="40" ytl="30" xbr="100" ybr="90">'
+        '<attribute name="identity">17</attribute></box></image>\n'
+        for n in range(1, FRAMES + 1)
+    )
+    (tmp_path / "task.xml").write_text(
+        f"<annotations><version>1.1</version><meta><task><id>3</id><size>{FRAMES}</size>"
+        f"<mode>annotation</mode></task></meta>\n{images}</annotations>\n"
+    )
+    manifest = tmp_path / "manifest.csv"
+    manifest.write_text(manifest.read_text().replace(",sequences/SEQ,", ",task.xml,"))
+    (tmp_path / "identities.csv").unlink()
+
+    [clip] = check_campaign(load_campaign(tmp_path)).clips
+
+    [track] = clip.annotation.tracks
+    assert (track.identity, [box.frame for box in track.boxes]) == (17, list(range(FRAMES)))

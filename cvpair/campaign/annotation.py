@@ -22,7 +22,7 @@ def read_annotation(source: AnnotationSource | Path) -> Annotation:
             raise InputError(
                 Problem(path, "manifest start_frame / frame_step are for MOT files: CVAT XML states its own")
             )
-        return read_cvat(path, source.task)
+        return read_cvat(path, source.task, source.frame_names)
     if mot:
         if source.task is not None:
             raise InputError(

@@ -11,12 +11,12 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TypeVar
 
 from cvpair.campaign.annotation import read_annotation
-from cvpair.campaign.frames import probe_frames
+from cvpair.campaign.frames import frame_files, probe_frames
 from cvpair.campaign.manifest import IDENTITIES, MANIFEST
 from cvpair.campaign.model import Annotation, Campaign, Clip, Telemetry, VideoInfo
 from cvpair.campaign.telemetry import read_telemetry
@@ -160,7 +160,10 @@ def check_clip(task: ClipCheck) -> ClipChecked:
     """The checked clip (None if anything is wrong with it) and what was found."""
     clip, findings = task.clip, ClipFindings()
     video = _read(clip, clip.video, probe_frames if clip.video.is_dir() else probe_video, findings)
-    annotation = _read(clip, clip.annotation, lambda _: read_annotation(clip.annotation_source), findings)
+    source = clip.annotation_source
+    if video is not None and clip.video.is_dir():  # a task may have been made from the folder's images
+        source = replace(source, frame_names=tuple(path.name for path in frame_files(clip.video)))
+    annotation = _read(clip, clip.annotation, lambda _: read_annotation(source), findings)
     telemetry = _read(clip, clip.telemetry, read_telemetry, findings) if clip.telemetry else None
     if video is None or annotation is None or (clip.telemetry and telemetry is None):
         return None, findings

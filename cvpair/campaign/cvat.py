@@ -17,8 +17,10 @@ but cannot be read is an error naming its line; an absent optional field takes t
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
+from functools import partial
+from pathlib import Path, PurePosixPath
 from xml.parsers import expat
 
 from cvpair.campaign.cvat_tasks import IMAGE_MODE, CvatTask, parse_task, project_offsets
@@ -81,6 +83,7 @@ class _CvatParser:
         self.attribute: tuple[str, int] | None = None
         self.ignored: Counter[tuple[str | None, str]] = Counter()  # (task id, what) -> how many
         self.image_frames: list[tuple[str | None, Box]] = []  # every <image>, as an empty box at its frame
+        self.image_names: dict[tuple[str | None, int], str] = {}  # (task id, frame) -> the image's name
 
     def parse(self) -> None:
         try:
@@ -165,6 +168,7 @@ class _CvatParser:
         task_id = attrs.get("task_id")
         self.image = (frame, task_id)
         self.image_frames.append((task_id, Box(frame, 0, 0, 0, 0, line=line)))
+        self.image_names[task_id, frame] = attrs.get("name", "")
         if width is not None and height is not None:
             self.image_sizes.setdefault(task_id, set()).add((width, height))
 
@@ -255,17 +259,19 @@ class _CvatParser:
             self.tracks.append(track)
 
 
-def read_cvat(path: Path, task: str | None = None) -> Annotation:
+def read_cvat(path: Path, task: str | None = None, frame_names: tuple[str, ...] | None = None) -> Annotation:
     """The boxes of the clip's task in a CVAT XML export, with video frame numbers; raises InputError naming
-    every bad line. `task`: the task id of the clip in an export that holds several tasks (a project)."""
+    every bad line. `task`: the task id of the clip in an export that holds several tasks (a project);
+    `frame_names`: the clip's frame images in order, when its video is a frame folder (a task made from
+    those images is then read, each image placed by its name)."""
     path = Path(path)
     parser = _CvatParser(path)
     parser.parse()
     if not parser.log:
         tasks = _tasks(parser)
-        chosen = _choose(tasks, task, parser.log)
+        chosen = _choose(tasks, task, frame_names is not None, parser.log)
         if chosen is not None:
-            annotation = _annotation(parser, tasks, chosen)
+            annotation = _annotation(parser, tasks, chosen, frame_names or ())
             if not parser.log:
                 return annotation
     raise InputError(parser.log.problems(), headline=f"cannot read {path}")
@@ -285,8 +291,11 @@ def _tasks(parser: _CvatParser) -> list[CvatTask]:
     return tasks
 
 
-def _choose(tasks: list[CvatTask], wanted: str | None, log: ProblemLog) -> CvatTask | None:
-    """The clip's task: the one named by the manifest, or the only one."""
+def _choose(
+    tasks: list[CvatTask], wanted: str | None, frame_folder: bool, log: ProblemLog
+) -> CvatTask | None:
+    """The clip's task: the one named by the manifest, or the only one; made from a video, or from the
+    images of the clip's frame folder."""
     if not tasks:
         log.add("no meta", "no <task> or <job> in <meta>: cannot tell which video frames the boxes are on", 1)
         return None
@@ -305,25 +314,32 @@ def _choose(tasks: list[CvatTask], wanted: str | None, log: ProblemLog) -> CvatT
         if chosen is None:
             log.add("no such task", f"no task {wanted} in this export (it holds {ids})", tasks[0].line)
             return None
-    if chosen.mode == IMAGE_MODE:
+    if chosen.mode == IMAGE_MODE and not frame_folder:
         log.add(
             "image task",
             f"task {chosen.task_id} was made from image files (mode {IMAGE_MODE}), not from a video: cvpair "
-            "crops from the clip's video, so create the CVAT task from the video file",
+            "crops from the clip's video, so create the CVAT task from the video file (or make the clip's "
+            "video the folder of those frames)",
             chosen.line,
         )
         return None
     return chosen
 
 
-def _annotation(parser: _CvatParser, tasks: list[CvatTask], task: CvatTask) -> Annotation:
-    """The chosen task's tracks, with video frame numbers checked against the task's frame grid."""
+def _annotation(
+    parser: _CvatParser, tasks: list[CvatTask], task: CvatTask, frame_names: tuple[str, ...]
+) -> Annotation:
+    """The chosen task's tracks, with video frame numbers checked against the task's frames."""
     offset = project_offsets(tasks)[task.task_id] if parser.kind == "project" else 0
+    if task.mode == IMAGE_MODE:
+        place = _by_name(parser, task, offset, frame_names)
+    else:
+        place = partial(_on_grid, task=task, offset=offset, log=parser.log)
     several = len(tasks) > 1
     known = {t.task_id for t in tasks}
     for task_id, image in parser.image_frames:
         if task_id in (None, task.task_id):
-            _on_grid(image, task, offset, parser.log)
+            place(image)
     tracks = []
     for raw in parser.tracks + _image_tracks(parser.image_boxes):
         if raw.task_id is not None and raw.task_id not in known:
@@ -333,7 +349,7 @@ def _annotation(parser: _CvatParser, tasks: list[CvatTask], task: CvatTask) -> A
         elif raw.task_id is None and several:
             parser.log.add("no task id", "the export holds several tasks but this has no task_id", raw.line)
         elif raw.task_id in (None, task.task_id):
-            boxes = [_on_grid(box, task, offset, parser.log) for box in raw.boxes]
+            boxes = [place(box) for box in raw.boxes]
             tracks.append(_track(raw, [box for box in boxes if box is not None]))
     width, height = _frame_size(parser, task)
     return Annotation(
@@ -362,6 +378,32 @@ def _image_tracks(image_boxes: list[tuple[str | None, str, Box]]) -> list[_RawTr
             tracks[key] = _RawTrack(box.identity or 0, label, task_id, box.line or 0)
         tracks[key].boxes.append(box)
     return list(tracks.values())
+
+
+def _by_name(
+    parser: _CvatParser, task: CvatTask, offset: int, frame_names: tuple[str, ...]
+) -> Callable[[Box], Box | None]:
+    """Where the boxes of a task made from the clip's frame images go: an <image> to the frame of its
+    name, a track's frame k (a task's k-th image, the folder's k-th in name order) to frame k."""
+    index = {name: frame for frame, name in enumerate(frame_names)}
+    images_of = task.task_id if parser.kind == "project" else None
+    if task.size is not None and task.size != len(frame_names):
+        message = f"task {task.task_id} has {task.size} images, the clip's frame folder {len(frame_names)}"
+        parser.log.add("image count", message, task.line)
+
+    def place(box: Box) -> Box | None:
+        name = parser.image_names.get((images_of, box.frame))
+        frame = index.get(PurePosixPath(name).name) if name is not None else box.frame - offset
+        if frame is None or not 0 <= frame < len(frame_names):
+            what = f"image {name!r}" if name is not None else f"frame {box.frame}"
+            where = f"{frame_names[0]} ... {frame_names[-1]}" if frame_names else "none"
+            parser.log.add(
+                "not a frame", f"{what} is not a frame of the clip's frame folder ({where})", box.line
+            )
+            return None
+        return box._replace(frame=frame)
+
+    return place
 
 
 def _on_grid(box: Box, task: CvatTask, offset: int, log: ProblemLog) -> Box | None:

@@ -115,6 +115,7 @@ class AnnotationSource:
     task: str | None = None
     start_frame: int | None = None
     frame_step: int | None = None
+    frame_names: tuple[str, ...] | None = None  # the clip's frame images in order, if its video is a folder
 
 
 @dataclass(frozen=True)

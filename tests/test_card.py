@@ -130,9 +130,63 @@ def test_altitude_and_crop_sizes_equal_the_data(release):
 def test_plots_are_pngs_in_the_release_embedded_by_relative_link(release):
     text = (release / layout.CARD).read_text()
     links = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", text)
-    assert sorted(links) == ["card/altitude.png", "card/crop_size.png", "card/images_per_identity.png"]
+    assert sorted(links) == [
+        "card/altitude.png",
+        "card/crop_size.png",
+        "card/example_pairs.png",
+        "card/images_per_identity.png",
+    ]
     for link in links:
         assert (release / link).read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+
+
+def test_protocol_table_counts_each_file_group_and_view(release):
+    rows = _metadata(release, ["identity", "view"])
+    rows["view"] = rows["view"].map({0: "aerial", 1: "ground"})
+    expected = [
+        ["both", "train", "`train`", "ground"],
+        ["both", "train", "`train`", "aerial"],
+        ["a2g", "query", "`query_aerial`", "aerial"],
+        ["a2g", "gallery", "`gallery_ground`", "ground"],
+        ["g2a", "query", "`query_ground`", "ground"],
+        ["g2a", "gallery", "`gallery_aerial`", "aerial"],
+    ]
+    for row in expected:
+        chosen = rows[(rows.file_split == row[2].strip("`")) & (rows["view"] == row[3])]
+        row += [str(len(chosen)), str(chosen.identity.nunique())]
+    table = _table((release / layout.CARD).read_text(), "| protocol | role | file group |")
+    assert table == expected
+
+
+def test_protocol_table_shows_a_profiles_published_counts(tmp_path):
+    from tests.release_factory import make_release
+
+    release = make_release(tmp_path / "release", [1, 2], [3, 4], images_per_view=2, profile="cvpair-v1.0")
+    table = _table((release / layout.CARD).read_text(), "| protocol | role | file group |")
+    assert [row[-1] for row in table] == ["1569", "5879", "503", "1513", "503", "5002"]
+
+
+def test_example_pairs_show_the_aerial_and_ground_query_of_test_identities(release):
+
+    from PIL import Image
+
+    from cvpair.release.example_pairs import SHOWN, example_pairs
+
+    pairs = example_pairs(release)
+    queries = {}
+    for group in ("query_aerial", "query_ground"):
+        for path in release.glob(f"data/{group}-*.parquet"):
+            for row in pq.read_table(path, columns=["identity", "image"]).to_pylist():
+                queries[group, row["identity"]] = row["image"]["bytes"]
+    both = sorted(
+        {i for g, i in queries if g == "query_aerial"} & {i for g, i in queries if g == "query_ground"}
+    )
+    assert 0 < len(pairs) == min(SHOWN, len(both))
+    assert [identity for identity, *_ in pairs] == sorted({identity for identity, *_ in pairs})
+    for identity, aerial, ground in pairs:
+        assert (aerial, ground) == (queries["query_aerial", identity], queries["query_ground", identity])
+    with Image.open(release / "card" / "example_pairs.png") as picture:
+        assert picture.format == "PNG"
 
 
 def test_card_answers_every_datasheet_section_and_cites_in_bibtex(release):

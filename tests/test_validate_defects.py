@@ -289,6 +289,21 @@ def test_readme_count_that_disagrees(release):
     assert "test/aerial images: card '10', data 9" in report.result("card.counts").message
 
 
+def test_readme_protocol_table_count_that_disagrees(release):
+    card = release / layout.CARD
+    text, replaced = re.subn(
+        r"^\| a2g \| gallery \| `gallery_ground` \| ground \| 6 \| 3 \|",
+        "| a2g | gallery | `gallery_ground` | ground | 7 | 3 |",
+        card.read_text(),
+        flags=re.M,
+    )
+    assert replaced == 1
+    card.write_text(text)
+    errors, report = failing_errors(release)
+    assert errors == {"card.counts"}, report.render_table()
+    assert "gallery_ground/ground images: card '7', data 6" in report.result("card.counts").message
+
+
 def test_truncated_parquet_file(release):
     path = data_file(release, protocol.GALLERY_GROUND.name)
     path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])

@@ -10,6 +10,7 @@ import re
 from cvpair.checks.registry import Needs, check
 from cvpair.checks.release import Release
 from cvpair.checks.report import Finding
+from cvpair.protocol import VIEWS
 
 _SECTION = re.compile(r"^#+\s*(.+?)\s*$", re.MULTILINE)
 _BIBTEX_BLOCK = re.compile(r"```(?:bibtex|bib)\s*\n(.*?)```", re.DOTALL | re.IGNORECASE)
@@ -74,12 +75,17 @@ def citation_well_formed(release: Release) -> list[Finding]:
     return [Finding("malformed BibTeX in README.md", tuple(bad))] if bad else []
 
 
-def counts_tables(body: str) -> list[list[dict[str, str]]]:
-    """Markdown tables whose header has split, identities and images columns, as rows of cells."""
+COUNTS_TABLE = frozenset({"split", "identities", "images"})
+PROTOCOL_TABLE = frozenset({"file group", "view", "identities", "images"})
+
+
+def counts_tables(body: str, columns: frozenset[str] = COUNTS_TABLE) -> list[list[dict[str, str]]]:
+    """Markdown tables whose header has `columns` (by default split, identities and images), as rows of
+    cells."""
     tables, lines = [], body.splitlines()
     for i, line in enumerate(lines[:-1]):
         header = [c.strip().lower() for c in line.strip().strip("|").split("|")]
-        if not {"split", "identities", "images"} <= set(header) or not set(lines[i + 1]) <= set("|-: "):
+        if not columns <= set(header) or not set(lines[i + 1]) <= set("|-: "):
             continue
         rows = []
         for row in lines[i + 2 :]:
@@ -118,9 +124,27 @@ def written_counts(body: str) -> list[tuple[tuple[str, ...], str, str]]:
     return counts
 
 
+def _protocol_counts(release: Release) -> list[str]:
+    """Disagreements between the card's protocol table (file group | view | images | identities) and the
+    rows of each file group in each view."""
+    rows = release.rows
+    view = rows["view"].map(dict(enumerate(VIEWS)))
+    grouped = rows.groupby([rows.file_split, view]).identity
+    actual = {key: (int(group.nunique()), len(group)) for key, group in grouped}
+    wrong = []
+    for row in (r for table in counts_tables(release.card_body, PROTOCOL_TABLE) for r in table):
+        key = (row.get("file group", "").strip("` "), row.get("view", ""))
+        identities, images = actual.get(key, (0, 0))
+        for column, value in (("identities", identities), ("images", images)):
+            if row.get(column, "").replace(",", "") != str(value):
+                wrong.append(f"{'/'.join(key)} {column}: card {row.get(column)!r}, data {value}")
+    return wrong
+
+
 @check("card.counts")
 def counts_match(release: Release) -> list[Finding]:
-    """Every identities / images count README.md states (its counts table above all) is the data's."""
+    """Every identities / images count README.md states (its counts table above all, and its protocol table
+    per file group and view) is the data's."""
     if not counts_tables(release.card_body):
         return [Finding("README.md has no counts table (split | view | identities | images)")]
     wrong = []
@@ -129,6 +153,7 @@ def counts_match(release: Release) -> list[Finding]:
         actual = identities if column == "identities" else images
         if written.replace(",", "") != str(actual):
             wrong.append(f"{'/'.join(key) or 'total'} {column}: card {written!r}, data {actual}")
+    wrong += _protocol_counts(release)
     return (
         [Finding("counts in README.md that disagree with the data", tuple(dict.fromkeys(wrong)))]
         if wrong

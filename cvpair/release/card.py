@@ -24,6 +24,7 @@ from cvpair.profiles import load_profile
 from cvpair.release import layout
 from cvpair.release.about import about
 from cvpair.release.croissant import write_croissant
+from cvpair.release.example_pairs import EXAMPLE_PAIRS, write_example_pairs
 from cvpair.release.plots import CARD_DIR, PLOTS, write_plots
 from cvpair.release.provenance import read_provenance, toolkit_version
 from cvpair.release.statistics import ReleaseStatistics, release_statistics
@@ -135,6 +136,7 @@ def render_card(release: Path, stats: ReleaseStatistics | None = None) -> str:
             about=about(),
             stats=stats,
             plots=[(title, f"{CARD_DIR}/{name}") for name, (title, _) in PLOTS.items()],
+            example_pairs=f"{CARD_DIR}/{EXAMPLE_PAIRS}",
             fields=[
                 {"name": f.name, "dtype": _dtype(f.feature), "nullable": f.nullable, "doc": f.doc}
                 for f in FIELDS
@@ -156,6 +158,7 @@ def write_card(release: Path) -> Path:
     release = Path(release)
     stats = release_statistics(release)
     write_plots(release, stats)
+    write_example_pairs(release, release / CARD_DIR)
     path = release / layout.CARD
     temporary = path.with_suffix(".md.tmp")
     temporary.write_text(render_card(release, stats))

@@ -52,6 +52,18 @@ class GroupCount:
 
 
 @dataclass(frozen=True)
+class ProtocolRow:
+    """One row of the published table: a file group in one view, and which protocols use it as what."""
+
+    protocol: str  # "both" for train, else the protocol whose query or gallery it is
+    role: str  # train | query | gallery
+    file_group: str
+    view: str
+    images: int
+    identities: int
+
+
+@dataclass(frozen=True)
 class HistogramBin:
     low: int  # inclusive
     high: int  # inclusive
@@ -71,6 +83,7 @@ class ReleaseStatistics:
     identities: int
     cross_view_identities: int  # identities seen from both views
     counts: tuple[GroupCount, ...]
+    protocol_table: tuple[ProtocolRow, ...]  # the published table's rows, from this release
     file_split_rows: dict[str, int]  # rows per file group (`protocol.FILE_GROUP_NAMES`)
     images_per_identity: Distribution | None
     images_per_identity_histogram: tuple[HistogramBin, ...]
@@ -114,6 +127,20 @@ def aerial_altitudes(columns: dict[str, np.ndarray]) -> np.ndarray:
     return columns["altitude_m"][chosen].astype(np.float64)
 
 
+def _protocol_table(group_of: np.ndarray, columns: dict[str, np.ndarray]) -> tuple[ProtocolRow, ...]:
+    """Images and identities per file group and view, in the published table's order."""
+    uses = {protocol.TRAIN_GROUP.name: ("both", protocol.TRAIN)}
+    for name, chosen in protocol.PROTOCOLS.items():
+        uses |= {chosen.query.name: (name, protocol.QUERY), chosen.gallery.name: (name, protocol.GALLERY)}
+    rows = []
+    for group in protocol.FILE_GROUPS:
+        for view in (protocol.GROUND, protocol.AERIAL) if group.view is None else (group.view,):
+            mask = (group_of == group.name) & (columns["view"] == view)
+            identities = len(set(columns["identity"][mask].tolist()))
+            rows.append(ProtocolRow(*uses[group.name], group.name, view, int(mask.sum()), identities))
+    return tuple(rows)
+
+
 def release_statistics(release: Path) -> ReleaseStatistics:
     """All the figures the card shows, from `release`'s Parquet metadata columns."""
     tables = read_metadata(Path(release))
@@ -142,6 +169,9 @@ def release_statistics(release: Path) -> ReleaseStatistics:
                         clips=len(set(columns["clip"][mask]) - {None}),
                     )
                 )
+    group_of = np.concatenate(
+        [np.full(tables[fs].num_rows, fs, dtype=object) for fs in protocol.FILE_GROUP_NAMES]
+    )
     identities, per_identity = np.unique(columns["identity"].astype(np.int64), return_counts=True)
     aerial = columns["view"] == protocol.AERIAL
     both = set(columns["identity"][aerial]) & set(columns["identity"][~aerial])
@@ -150,6 +180,7 @@ def release_statistics(release: Path) -> ReleaseStatistics:
         identities=len(identities),
         cross_view_identities=len(both),
         counts=tuple(counts),
+        protocol_table=_protocol_table(group_of, columns),
         file_split_rows={fs: tables[fs].num_rows for fs in protocol.FILE_GROUP_NAMES},
         images_per_identity=Distribution.of(per_identity),
         images_per_identity_histogram=identity_histogram(per_identity),

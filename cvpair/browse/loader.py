@@ -30,10 +30,18 @@ SIDEBAR = {
              CORRECTED_IDENTITY],
     "quality": ["sharpness", "crop_width", "crop_height", "crop_area"],
     "capture": ["device", "clip", "track", "frame", "timestamp_s", "altitude_m", "altitude_reference",
-                "bbox", "frame_width", "frame_height", "file_split"],
+                "bbox", "frame_width", "frame_height", "file_split", "source_name", "sequence", "instance"],
 }  # fmt: skip
 """The App's sidebar: what a curator checks first (the pair) above where a crop came from."""
 ON_TILES = ["identity", "view", "role", "tags"]
+NULLABLE_FIELDS = {
+    "clip": fo.StringField, "track": fo.IntField, "timestamp_s": fo.FloatField, "altitude_m": fo.FloatField,
+    "altitude_reference": fo.StringField, "frame_width": fo.IntField, "frame_height": fo.IntField,
+    "sequence": fo.IntField, "instance": fo.IntField, "role": fo.StringField,
+}  # fmt: skip
+"""Fields a release may leave null everywhere (footage columns of an imported release, import columns of a
+footage build; `role` on the other protocol's queries): declared, since FiftyOne cannot type a field from
+nulls alone."""
 
 
 def default_name(release: Path) -> str:
@@ -72,7 +80,9 @@ def load_release(release: Path, *, name: str | None = None, protocol: str = DEFA
     dataset = fo.Dataset(name, persistent=True)
     dataset.add_group_field("group", default=VIEWS[0])
     dataset.add_sample_field(CORRECTED_IDENTITY, fo.IntField)
-    dataset.add_sample_field("role", fo.StringField)  # None on the other protocol's queries
+    for field, kind in NULLABLE_FIELDS.items():
+        dataset.add_sample_field(field, kind)
+    dataset.add_sample_field("bbox", fo.ListField, subfield=fo.FloatField)
     dataset.add_samples(_samples(crops, marks))
     dataset.info = {FINGERPRINT: fingerprint, "release": str(release), "protocol": None}
     set_protocol(dataset, protocol)
@@ -131,10 +141,13 @@ def _sample(row: dict, view: str, group: fo.Group, pair: Pair, marks: Marks) -> 
         timestamp_s=row["timestamp_s"],
         altitude_m=row["altitude_m"],
         altitude_reference=row["altitude_reference"],
-        bbox=[row["bbox_x"], row["bbox_y"], row["bbox_w"], row["bbox_h"]],
+        bbox=None if row["bbox_x"] is None else [row[c] for c in ("bbox_x", "bbox_y", "bbox_w", "bbox_h")],
         frame_width=row["frame_width"],
         frame_height=row["frame_height"],
         sharpness=row["sharpness"],
+        source_name=row["source_name"],
+        sequence=row["sequence"],
+        instance=row["instance"],
         crop_width=width,
         crop_height=height,
         crop_area=width * height,

@@ -17,7 +17,8 @@ from cvpair.schema import arrow_schema
 
 METADATA_COLUMNS = ("image_id", "identity", "view", "device", "clip", "track", "frame", "timestamp_s",
                     "bbox_x", "bbox_y", "bbox_w", "bbox_h", "frame_width", "frame_height", "crop_width",
-                    "crop_height", "altitude_m", "altitude_reference", "sharpness")  # fmt: skip
+                    "crop_height", "altitude_m", "altitude_reference", "sharpness", "source_name", "sequence",
+                    "instance")  # fmt: skip
 """The release columns shown in the browser (the image itself becomes `filepath`)."""
 
 

@@ -53,7 +53,7 @@ def _crop(rng: np.random.Generator, identity: int) -> np.ndarray:
 
 
 def _row(rng: np.random.Generator, identity: int, view: str, index: int) -> dict:
-    from cvpair.schema import image_id, view_label
+    from cvpair.schema import ABOVE_TAKEOFF, image_id, view_label
 
     pixels = _crop(rng, identity)
     buffer = io.BytesIO()
@@ -84,6 +84,7 @@ def _row(rng: np.random.Generator, identity: int, view: str, index: int) -> dict
         "crop_width": width,
         "crop_height": height,
         "altitude_m": float(rng.uniform(20, 120)) if view == "aerial" else None,
+        "altitude_reference": ABOVE_TAKEOFF if view == "aerial" else None,
         "sharpness": 100.0,
         "sha256": hashlib.sha256(data).hexdigest(),
         "phash": to_hex(phash(np.asarray(Image.open(io.BytesIO(data)).convert("L")))),

@@ -11,6 +11,7 @@ import numpy as np
 from cvpair.checks.registry import Needs, check
 from cvpair.checks.release import Release
 from cvpair.checks.report import Finding, Severity
+from cvpair.protocol import AERIAL
 from cvpair.schema import (
     ABOVE_TAKEOFF,
     ALTITUDE_REFERENCES,
@@ -79,7 +80,7 @@ def bbox_inside_frame(release: Release) -> list[Finding]:
 
 def _aerial_clips_with_telemetry(rows) -> set[str]:
     """Aerial clips where at least one row has an altitude: the clip had telemetry."""
-    aerial = rows[rows["view"] == VIEWS.index("aerial")]
+    aerial = rows[rows["view"] == VIEWS.index(AERIAL)]
     return set(aerial["clip"][aerial.altitude_m.notna()].tolist())  # tolist: 10x faster than iterating
 
 
@@ -89,7 +90,7 @@ def altitude_for_aerial_only(release: Release) -> list[Finding]:
     say, any value can be right); every altitude names its reference and only altitudes do; ground rows
     have none."""
     r = footage_rows(release)
-    aerial = r["view"] == VIEWS.index("aerial")
+    aerial = r["view"] == VIEWS.index(AERIAL)
     has_altitude, reference = r.altitude_m.notna(), r.altitude_reference
     low, high = ALTITUDE_RANGE_M
     findings = []
@@ -115,7 +116,7 @@ def aerial_clips_have_altitude(release: Release) -> list[Finding]:
     """Every aerial clip has telemetry altitude, on every row (a clip filmed without an SRT file has none,
     and frames outside the SRT's times have none: allowed, but worth knowing)."""
     r = footage_rows(release)
-    aerial = r["view"] == VIEWS.index("aerial")
+    aerial = r["view"] == VIEWS.index(AERIAL)
     with_telemetry = _aerial_clips_with_telemetry(r)
     clips = set(r["clip"][aerial].tolist()) - with_telemetry
     uncovered = aerial & r.altitude_m.isna() & r["clip"].isin(with_telemetry)

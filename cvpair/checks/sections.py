@@ -26,9 +26,9 @@ def protocol_sections(rows: pd.DataFrame) -> dict[str, dict]:
         gallery = rows[rows.file_split == chosen.gallery.name]
         sections[name] = {
             "title": chosen.title,
-            "train": _counts(train),
-            "query": {"view": chosen.query_view, **_counts(query)},
-            "gallery": {"view": chosen.gallery_view, **_counts(gallery)},
+            protocol.TRAIN: _counts(train),
+            protocol.QUERY: {"view": chosen.query_view, **_counts(query)},
+            protocol.GALLERY: {"view": chosen.gallery_view, **_counts(gallery)},
             "queries_with_a_match": int(query.identity.isin(set(gallery.identity.tolist())).sum()),
         }
     return sections
@@ -43,7 +43,7 @@ def render_sections(sections: dict[str, dict]) -> list[str]:
     """The sections as the lines under the check table."""
     lines = []
     for name, section in sections.get("protocols", {}).items():
-        train, query, gallery = section["train"], section["query"], section["gallery"]
+        train, query, gallery = (section[role] for role in protocol.ROLES)
         lines.append(
             f"protocol {name} ({section['title']}): train {train['images']:,} images / "
             f"{train['identities']:,} identities; query {query['images']:,} {query['view']} / "

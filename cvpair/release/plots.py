@@ -12,11 +12,11 @@ from pathlib import Path
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from cvpair.protocol import AERIAL, GROUND, VIEWS
 from cvpair.release.statistics import ReleaseStatistics, aerial_altitudes
-from cvpair.schema import VIEWS
 
 CARD_DIR = "card"
-VIEW_COLOURS = {"aerial": "tab:blue", "ground": "tab:orange"}
+VIEW_COLOURS = {AERIAL: "tab:blue", GROUND: "tab:orange"}
 
 
 def _images_per_identity(axes: Axes, stats: ReleaseStatistics) -> None:
@@ -31,7 +31,7 @@ def _images_per_identity(axes: Axes, stats: ReleaseStatistics) -> None:
 def _altitude(axes: Axes, stats: ReleaseStatistics) -> None:
     altitude = aerial_altitudes(stats.columns)
     if len(altitude):
-        axes.hist(altitude, bins=20, color=VIEW_COLOURS["aerial"])
+        axes.hist(altitude, bins=20, color=VIEW_COLOURS[AERIAL])
     else:
         axes.text(0.5, 0.5, "no drone telemetry in this release", ha="center", va="center")
     axes.set_xlabel("drone altitude above take-off (m)")

@@ -60,13 +60,18 @@ def _mapper(workers: int) -> Iterator[Callable]:
         yield map
         return
     with ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=start_worker) as pool:
+        for _ in range(workers):  # start every worker now: they boot while the tree is listed
+            pool.submit(int)
         yield pool.map
 
 
 def _parse(listing: TreeListing) -> tuple[dict[str, list[TreeImage]], list[Problem]]:
+    """The images of every folder but the second training copy (compared by bytes, not parsed)."""
     images: dict[str, list[TreeImage]] = {}
     problems = []
     for folder, names in listing.folders.items():
+        if folder == SECOND_TRAIN_COPY:
+            continue
         images[folder] = []
         for name in names:
             try:
@@ -78,20 +83,19 @@ def _parse(listing: TreeListing) -> tuple[dict[str, list[TreeImage]], list[Probl
 
 def read_tree(root: Path, workers: int) -> ReadTree:
     """List, parse and read every image of the tree at `root` with `workers` processes."""
-    listing = scan_tree(root)
-    images, bad_names = _parse(listing)
-    unique = [f"{folder}/{name}" for folder, names in listing.folders.items() if folder != SECOND_TRAIN_COPY
-              for name in names]  # fmt: skip
-    copy = [f"{SECOND_TRAIN_COPY}/{name}" for name in listing.folders.get(SECOND_TRAIN_COPY, [])]
-    absolute = str(listing.root) + "/"
     with _mapper(workers) as mapper:
+        listing = scan_tree(root)
+        images, bad_names = _parse(listing)
+        unique = [f"{folder}/{name}" for folder, names in listing.folders.items()
+                  if folder != SECOND_TRAIN_COPY for name in names]  # fmt: skip
+        copy = [f"{SECOND_TRAIN_COPY}/{name}" for name in listing.folders.get(SECOND_TRAIN_COPY, [])]
+        absolute = str(listing.root) + "/"
         facts_batches = mapper(inspect_files, _batches([absolute + p for p in unique]))
         digest_batches = mapper(hash_files, _batches([absolute + p for p in copy]))
         facts = dict(zip(unique, (f for batch in facts_batches for f in batch), strict=True))
         copy_digests = dict(zip(copy, (d for batch in digest_batches for d in batch), strict=True))
     problems: dict[str, list[Problem]] = {"layout": listing.problems, "unparseable names": bad_names}
     problems["unreadable images"] = [Problem(listing.root / p, f.error) for p, f in facts.items() if f.error]
-    images.pop(SECOND_TRAIN_COPY, None)
     if SECOND_TRAIN_COPY in listing.folders and FIRST_TRAIN_COPY in listing.folders:
         first = {p.rsplit("/", 1)[1]: facts[p].sha256 for p in unique if p.startswith(FIRST_TRAIN_COPY + "/")}
         second = {p.rsplit("/", 1)[1]: digest for p, digest in copy_digests.items()}

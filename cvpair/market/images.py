@@ -43,6 +43,16 @@ def _is_cut_off(data: bytes, fmt: str) -> bool:
     return not data.rstrip(b"\0").endswith(_ENDINGS[fmt])
 
 
+def _decoder_error(data: bytes) -> str:
+    """Why an image does not decode, in Pillow's words (asked only for the files OpenCV cannot read)."""
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            image.load()
+    except Exception as error:  # noqa: BLE001 - any decoder failure is the file's problem, reported
+        return str(error)
+    return "OpenCV cannot decode it"
+
+
 def inspect_bytes(data: bytes) -> ImageFacts:
     """Facts of one image's bytes; a file that is not a whole JPEG or PNG gets an `error`, never a guess."""
     sha256 = hashlib.sha256(data).hexdigest()
@@ -51,14 +61,11 @@ def inspect_bytes(data: bytes) -> ImageFacts:
         return ImageFacts("not a JPEG or PNG image (unknown first bytes)", "", sha256, 0, 0, 0.0, "")
     if _is_cut_off(data, fmt):
         return ImageFacts(f"truncated {fmt}: the end-of-image marker is missing", fmt, sha256, 0, 0, 0.0, "")
-    try:
-        with Image.open(io.BytesIO(data)) as image:
-            if fmt == JPEG:  # decode to luminance: every byte is still decoded, no colour is converted
-                image.draft("L", image.size)
-            image.load()
-            grey = np.asarray(image if image.mode == "L" else image.convert("L"))
-    except Exception as error:  # noqa: BLE001 - any decoder failure is the file's problem, reported
-        return ImageFacts(f"undecodable {fmt}: {error}", fmt, sha256, 0, 0, 0.0, "")
+    # Decoded straight to luminance (a JPEG's colour planes are read, not converted) into an array, as
+    # stored: no EXIF rotation, like Pillow's size that `cvpair validate` compares with the columns.
+    grey = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_GRAYSCALE | cv2.IMREAD_IGNORE_ORIENTATION)
+    if grey is None:
+        return ImageFacts(f"undecodable {fmt}: {_decoder_error(data)}", fmt, sha256, 0, 0, 0.0, "")
     height, width = grey.shape
     return ImageFacts("", fmt, sha256, width, height, sharpness(grey), to_hex(phash(grey)))
 

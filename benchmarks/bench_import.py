@@ -33,9 +33,8 @@ from pathlib import Path
 from peak_memory import PeakMemory  # benchmarks/ is the script's folder, first on sys.path
 from PIL import Image
 
-from cvpair.checks.scan import default_workers
-from cvpair.market.tree import FOLDER_GROUPS, TRAIN_FOLDER, folder_name, leftover_kind
-from cvpair.synth.market_tree import PUBLISHED, plant_quirks, write_market_tree
+# The floor's workers are spawned and re-import this script: cvpair is imported inside the functions of
+# the main process only, so the floor's processes start with Pillow alone, as a bare decode loop would.
 
 RATIO_LIMIT, RATIO_AIM = 2.0, 1.5
 MEMORY_LIMIT = 1 << 30
@@ -44,6 +43,8 @@ BATCH = 64
 
 def unique_images(tree: Path) -> list[str]:
     """The files an import decodes: every image folder but the second training copy, leftovers left out."""
+    from cvpair.market.tree import FOLDER_GROUPS, TRAIN_FOLDER, folder_name, leftover_kind
+
     second = folder_name("g2a", TRAIN_FOLDER)
     return [
         str(path)
@@ -89,6 +90,8 @@ def import_command(tree: Path, out: Path, workers: int, env: dict) -> None:
 
 
 def _tree(args: argparse.Namespace, scratch: Path) -> Path:
+    from cvpair.synth.market_tree import PUBLISHED, plant_quirks, write_market_tree
+
     if args.release is not None:
         from cvpair.market.exporter import export_release
 
@@ -107,6 +110,8 @@ def _tree(args: argparse.Namespace, scratch: Path) -> Path:
 
 
 def main() -> None:
+    from cvpair.checks.scan import default_workers
+
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--tree", type=Path, help="A published-like tree; written (full size) if missing.")
     parser.add_argument("--release", type=Path, help="A full-size release to export and import instead.")

@@ -6,11 +6,13 @@ Each filter names the reason it rejects a crop; the build report counts crops pe
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
 
-from cvpair.campaign.model import Box
+if TYPE_CHECKING:  # `sharpness` is used where no campaign is read (import workers): spare them its ~0.5 s
+    from cvpair.campaign.model import Box
 
 OUTSIDE = "outside"
 OCCLUDED = "occluded"

@@ -28,6 +28,11 @@ class TreeImage(NamedTuple):
     def relative(self) -> str:
         return f"{self.folder}/{self.name}"
 
+    @property
+    def image_id(self) -> str:
+        """The row's image_id: the file name without its suffix."""
+        return self.name.rsplit(".", 1)[0]
+
 
 def wrong_views(root: Path, images: Iterable[TreeImage]) -> list[Problem]:
     """Images whose camera contradicts their folder (an aerial query of a2g, a ground gallery, ...)."""

@@ -49,7 +49,7 @@ def _row(image: TreeImage, data: bytes, facts: ImageFacts) -> dict:
     return {
         **dict.fromkeys(FOOTAGE_ONLY),
         "image": {"bytes": data, "path": None},
-        "image_id": image.name.rsplit(".", 1)[0],
+        "image_id": image.image_id,
         "identity": parsed.identity,
         "view": view_label(parsed.view),
         "device": f"c{parsed.camera}",
@@ -67,7 +67,7 @@ def _row(image: TreeImage, data: bytes, facts: ImageFacts) -> dict:
 
 def _group_rows(tree: ReadTree, folders: list[str], strip: bool) -> Iterator[pa.Table]:
     """The rows of one file group, sorted by image_id, read from disk a batch at a time."""
-    images = sorted((i for f in folders for i in tree.images[f]), key=lambda i: i.name.rsplit(".", 1)[0])
+    images = sorted((i for f in folders for i in tree.images[f]), key=lambda i: i.image_id)
     for start in range(0, len(images), BATCH_ROWS):
         rows = []
         for image in images[start : start + BATCH_ROWS]:

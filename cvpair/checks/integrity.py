@@ -45,15 +45,15 @@ def images_decode(release: Release) -> list[Finding]:
 
 @check("integrity.jpeg", needs=Needs.IMAGES)
 def images_are_jpeg(release: Release) -> list[Finding]:
-    """Every decodable image is a JPEG ending with its end-of-image marker; an imported image may also be
-    the PNG it was published as (the report counts each format)."""
+    """Every decodable image is a JPEG, or on an imported row the PNG it was published as (the report counts
+    each format), and ends with its format's end-of-image marker."""
     rows = _joined(release)
     decoded = rows[rows.actual_decode_error == ""]
     allowed = decoded.actual_format.eq("JPEG") | (
         decoded.actual_format.eq("PNG") & ~is_footage(decoded.source_name)
     )
     other = decoded[~allowed]
-    cut = decoded[(decoded.actual_format == "JPEG") & ~decoded.actual_has_end_marker.astype(bool)]
+    cut = decoded[decoded.actual_format.isin(["JPEG", "PNG"]) & ~decoded.actual_has_end_marker.astype(bool)]
     findings = []
     if len(other):
         findings.append(
@@ -63,7 +63,7 @@ def images_are_jpeg(release: Release) -> list[Finding]:
             )
         )
     if len(cut):
-        findings.append(Finding("JPEGs cut short (no end-of-image marker)", tuple(cut.image_id)))
+        findings.append(Finding("images cut short (no end-of-image marker)", tuple(cut.image_id)))
     return findings
 
 

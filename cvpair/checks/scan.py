@@ -28,6 +28,7 @@ import pyarrow.parquet as pq
 from PIL import Image
 
 from cvpair.build.phash import phash
+from cvpair.imagebytes import JPEG, PNG, is_cut_off
 
 if TYPE_CHECKING:  # workers import this module: keep pandas, datasets and the card out of them
     import pandas as pd
@@ -36,7 +37,6 @@ if TYPE_CHECKING:  # workers import this module: keep pandas, datasets and the c
 
 DEFAULT_PHASH_SAMPLE = 1 / 32  # ~470 rows of the full release: a wrong hash function cannot hide
 _GPS_IFD = 0x8825
-_JPEG_END = b"\xff\xd9"
 THUMBNAIL_SIZE = (32, 32)
 
 
@@ -57,7 +57,7 @@ class ImageFacts(NamedTuple):
     format: str  # Pillow's format name ("JPEG", "PNG", ...), "" when unreadable
     width: int
     height: int
-    has_end_marker: bool  # JPEG bytes end with EOI (a cut-off file may still decode)
+    has_end_marker: bool  # JPEG or PNG bytes end with their end marker (a cut-off file may still decode)
     sha256: str
     embedded: str  # "", or the metadata found inside: "EXIF", "EXIF+GPS", "XMP", ...
     phash: int | None  # recomputed from the pixels for sampled rows, else None
@@ -100,7 +100,7 @@ def inspect_image(data: bytes, phash_sample: float, with_thumbnail: bool = False
             fmt, (width, height) = image.format or "", image.size
     except Exception as error:  # noqa: BLE001 - any decoder failure is a finding, not a crash
         return ImageFacts(f"{type(error).__name__}: {error}", "", 0, 0, False, sha256, "", None, None)
-    ends = data.endswith(_JPEG_END) or data.rstrip(b"\0").endswith(_JPEG_END)  # some encoders pad with zeros
+    ends = fmt in (JPEG, PNG) and not is_cut_off(data, fmt)
     return ImageFacts("", fmt, width, height, ends, sha256, embedded, value, small)
 
 

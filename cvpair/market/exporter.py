@@ -22,7 +22,7 @@ import pyarrow.parquet as pq
 
 from cvpair import protocol
 from cvpair.errors import CvpairError, InputError, Problem
-from cvpair.market.images import PNG, image_format
+from cvpair.imagebytes import PNG, image_format
 from cvpair.market.names import MarketName, format_name
 from cvpair.market.tree import FOLDER_GROUPS
 from cvpair.release import layout

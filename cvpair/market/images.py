@@ -15,10 +15,7 @@ from PIL import Image
 
 from cvpair.build.phash import phash, to_hex
 from cvpair.build.quality import sharpness
-
-JPEG, PNG = "JPEG", "PNG"
-_SIGNATURES = {JPEG: b"\xff\xd8\xff", PNG: b"\x89PNG\r\n\x1a\n"}
-_ENDINGS = {JPEG: b"\xff\xd9", PNG: b"IEND\xaeB`\x82"}  # end-of-image marker; the IEND chunk with its CRC
+from cvpair.imagebytes import image_format, is_cut_off
 
 
 class ImageFacts(NamedTuple):
@@ -31,16 +28,6 @@ class ImageFacts(NamedTuple):
     height: int
     sharpness: float
     phash: str
-
-
-def image_format(data: bytes) -> str | None:
-    """JPEG or PNG from the first bytes, else None."""
-    return next((name for name, magic in _SIGNATURES.items() if data.startswith(magic)), None)
-
-
-def _is_cut_off(data: bytes, fmt: str) -> bool:
-    """Whether the file stops before its format's end marker (some encoders pad JPEGs with zeros)."""
-    return not data.rstrip(b"\0").endswith(_ENDINGS[fmt])
 
 
 def _decoder_error(data: bytes) -> str:
@@ -59,7 +46,7 @@ def inspect_bytes(data: bytes) -> ImageFacts:
     fmt = image_format(data)
     if fmt is None:
         return ImageFacts("not a JPEG or PNG image (unknown first bytes)", "", sha256, 0, 0, 0.0, "")
-    if _is_cut_off(data, fmt):
+    if is_cut_off(data, fmt):
         return ImageFacts(f"truncated {fmt}: the end-of-image marker is missing", fmt, sha256, 0, 0, 0.0, "")
     # Decoded straight to luminance (a JPEG's colour planes are read, not converted) into an array, as
     # stored: no EXIF rotation, like Pillow's size that `cvpair validate` compares with the columns.

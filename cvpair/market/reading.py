@@ -13,9 +13,10 @@ from multiprocessing import get_context
 from pathlib import Path
 
 from cvpair.errors import Problem
+from cvpair.imagebytes import PNG
 from cvpair.market import consistency
 from cvpair.market.consistency import TreeImage
-from cvpair.market.images import PNG, ImageFacts, hash_files, inspect_files, start_worker
+from cvpair.market.images import ImageFacts, hash_files, inspect_files, start_worker
 from cvpair.market.names import parse_name
 from cvpair.market.tree import TRAIN_FOLDER, TreeListing, folder_name, scan_tree
 

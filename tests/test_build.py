@@ -433,7 +433,7 @@ def test_a_write_failure_mid_shard_leaves_nothing_partial_and_a_rerun_completes(
     assert not list(work.glob("shards/*")) and not out.exists()
     monkeypatch.undo()
     result = build_release(mini_campaign, out, work_dir=work)
-    assert result.shards_built == 2 and result.report["images"] > 0
+    assert result.shards_built == 2 and result.report.images > 0
 
 
 def test_cli_without_a_campaign_builds_the_bundled_sample(demo_campaign, demo_release, tmp_path, monkeypatch):

@@ -22,7 +22,8 @@ from cvpair import protocol
 from cvpair.build.cache import ShardStore
 from cvpair.build.curate import META_COLUMNS, CurateParams, Curation, Targets, curate
 from cvpair.build.executor import Executor, LocalExecutor, map_ordered
-from cvpair.build.report import Progress, build_report
+from cvpair.build.progress import Progress
+from cvpair.build.report import BuildReport, build_report
 from cvpair.build.sample import cache_root, sample_campaign
 from cvpair.build.shard import ShardParams, ShardResult, ShardTask, run_shard, shard_inputs
 from cvpair.build.stash import Stash
@@ -52,7 +53,7 @@ class BuildSettings:
 @dataclass(frozen=True)
 class BuildResult:
     release: Path
-    report: dict
+    report: BuildReport
     work_dir: Path
     shards_built: int
     shards_reused: int
@@ -117,7 +118,7 @@ def _build(
     executor: Executor,
     store: ShardStore,
     progress: bool,
-) -> tuple[dict, list[ShardResult]]:
+) -> tuple[BuildReport, list[ShardResult]]:
     """The build proper, under the output's lock: the report and the shards of the written release."""
     chosen = load_profile(settings.profile)
     bars = Progress(progress)
@@ -136,7 +137,7 @@ def _build(
         bars.stage("write release")
         provenance = _provenance(root, checked, shards, settings)
         streams = {g: _stream(store, shards, curation.rows, g) for g in protocol.FILE_GROUP_NAMES}
-        write_release(out, streams, provenance=provenance, report=report, overwrite=out.exists())
+        write_release(out, streams, provenance=provenance, report=report.to_dict(), overwrite=out.exists())
     finally:
         bars.close()
         stash.remove()
@@ -208,7 +209,7 @@ def _report(
     shards: list[ShardResult],
     meta: pd.DataFrame,
     curation: Curation,
-) -> dict:
+) -> BuildReport:
     warnings = [str(p) for p in checked.warnings] + [w for s in shards for w in s.summary.warnings]
     return build_report(
         curation.rows,

@@ -1,43 +1,97 @@
 """The build report (counts per split, view and identity; images per identity; crops left out, by
-reason) as JSON for the release and as text for the terminal, and the progress bars of a build."""
+reason): a typed record, written as JSON into the release and rendered as text for the terminal."""
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from tqdm import tqdm
 
 from cvpair import protocol
+from cvpair.counts import Count, count_by, identity_histogram, images_per_identity, split_view_counts
 from cvpair.protocol import VIEWS
 
-STAGES = ("check inputs", "crops per video", "curate", "write release")
+HISTOGRAM_BINS = 8  # text bars in a terminal
 
 
-class Progress:
-    """Two bars: the build's stages, and the videos (shards) done; silent when disabled."""
+@dataclass(frozen=True)
+class SplitCounts:
+    identities: int
+    images: int
+    views: dict[str, Count]  # view -> its identities and images in this split
 
-    def __init__(self, enabled: bool) -> None:
-        self.enabled = enabled
-        self.build = tqdm(total=len(STAGES), desc="build", unit="step", disable=not enabled, position=0)
-        self.videos: tqdm | None = None
 
-    def stage(self, name: str) -> None:
-        """Mark the stages before `name` as done and show `name` as running."""
-        self.build.update(STAGES.index(name) - self.build.n)
-        self.build.set_postfix_str(name)
+@dataclass(frozen=True)
+class IdentityImages:
+    """One identity's split and its images per view."""
 
-    def start_videos(self, total: int) -> tqdm:
-        self.videos = tqdm(total=total, desc="videos", unit="video", disable=not self.enabled, position=1)
-        return self.videos
+    identity: int
+    split: str
+    views: dict[str, int]
 
-    def close(self) -> None:
-        self.build.update(len(STAGES) - self.build.n)
-        for bar in (self.videos, self.build):
-            if bar is not None:
-                bar.close()
+
+@dataclass(frozen=True)
+class ImagesPerIdentity:
+    min: int
+    median: float
+    max: int
+    histogram: dict[int, int]  # images -> identities with that many
+
+    def sizes(self) -> np.ndarray:
+        """Every identity's number of images (in increasing order)."""
+        return np.repeat(np.array(list(self.histogram), dtype=np.int64), list(self.histogram.values()))
+
+
+@dataclass(frozen=True)
+class BuildReport:
+    identities: int
+    images: int
+    splits: dict[str, SplitCounts]
+    file_groups: dict[str, Count]  # every file group of `protocol.FILE_GROUP_NAMES`, empty ones too
+    images_per_identity: ImagesPerIdentity
+    per_identity: tuple[IdentityImages, ...]
+    clips: int
+    crops_before_curation: int
+    rejected_crops: dict[str, int]  # reason -> boxes rejected in the shards
+    curation_dropped: dict[str, int]  # reason -> crops dropped by curation
+    warnings: tuple[str, ...]
+
+    def to_dict(self) -> dict:
+        """The report as `build_report.json` holds it."""
+
+        def counts(count: Count) -> dict[str, int]:
+            return {"identities": count.identities, "images": count.images}
+
+        sizes = self.images_per_identity
+        return {
+            "identities": self.identities,
+            "images": self.images,
+            "splits": {
+                split: {
+                    "identities": c.identities,
+                    "images": c.images,
+                    "views": {view: counts(v) for view, v in c.views.items()},
+                }
+                for split, c in self.splits.items()
+            },
+            "file_groups": {group: counts(c) for group, c in self.file_groups.items()},
+            "images_per_identity": {
+                "min": sizes.min,
+                "median": sizes.median,
+                "max": sizes.max,
+                "histogram": {str(k): v for k, v in sorted(sizes.histogram.items())},
+            },
+            "per_identity": [
+                {"identity": row.identity, "split": row.split, **row.views} for row in self.per_identity
+            ],
+            "clips": self.clips,
+            "crops_before_curation": self.crops_before_curation,
+            "rejected_crops": self.rejected_crops,
+            "curation_dropped": self.curation_dropped,
+            "warnings": list(self.warnings),
+        }
 
 
 def build_report(
@@ -48,86 +102,83 @@ def build_report(
     crops_before_curation: int,
     clips: int,
     warnings: Iterable[str] = (),
-) -> dict:
+) -> BuildReport:
     """The report of a release whose crops' metadata is `rows` (identity, view label, split, file_group)."""
-    table = rows.assign(view=rows.view.map(dict(enumerate(VIEWS))))
-    splits = dict(zip(table.identity, table.split, strict=True))
-    per_split = {}
-    for split, group in table.groupby("split"):
-        views = group.groupby("view")
-        per_split[split] = {
-            "identities": int(group.identity.nunique()),
-            "images": len(group),
-            "views": {view: {"identities": int(g.identity.nunique()), "images": len(g)} for view, g in views},
-        }
-    per_identity = table.groupby(["identity", "view"]).size().unstack(fill_value=0)
-    sizes = per_identity.sum(axis=1)
-    return {
-        "identities": int(table.identity.nunique()),
-        "images": len(table),
-        "splits": per_split,
-        "file_groups": {
-            group: {
-                "identities": int(table.identity[table.file_group == group].nunique()),
-                "images": int((table.file_group == group).sum()),
-            }
-            for group in protocol.FILE_GROUP_NAMES
+    view = rows.view.map(dict(enumerate(VIEWS)))
+    counts = split_view_counts(rows.identity, rows.split, view)
+    groups = count_by(rows.identity, rows.file_group)
+    return BuildReport(
+        identities=counts[()].identities,
+        images=counts[()].images,
+        splits={
+            key[0]: SplitCounts(
+                *count, {k[1]: c for k, c in counts.items() if len(k) == 2 and k[0] == key[0]}
+            )
+            for key, count in counts.items()
+            if len(key) == 1
         },
-        "images_per_identity": {
-            "min": int(sizes.min()) if len(sizes) else 0,
-            "median": float(sizes.median()) if len(sizes) else 0.0,
-            "max": int(sizes.max()) if len(sizes) else 0,
-            "histogram": {str(k): int(v) for k, v in sorted(Counter(sizes.tolist()).items())},
-        },
-        "per_identity": [
-            {"identity": int(identity), "split": splits[identity], **{v: int(n) for v, n in counts.items()}}
-            for identity, counts in per_identity.iterrows()
-        ],
-        "clips": clips,
-        "crops_before_curation": crops_before_curation,
-        "rejected_crops": dict(sorted(rejected.items())),
-        "curation_dropped": dict(sorted(dropped.items())),
-        "warnings": list(warnings),
-    }
+        file_groups={g: groups.get((g,), Count(0, 0)) for g in protocol.FILE_GROUP_NAMES},
+        images_per_identity=_images_per_identity(images_per_identity(rows.identity)),
+        per_identity=_per_identity(rows.identity, rows.split, view),
+        clips=clips,
+        crops_before_curation=crops_before_curation,
+        rejected_crops=dict(sorted(rejected.items())),
+        curation_dropped=dict(sorted(dropped.items())),
+        warnings=tuple(warnings),
+    )
 
 
-def histogram_lines(histogram: Mapping[str, int], bins: int = 8, width: int = 40) -> list[str]:
+def _images_per_identity(sizes: np.ndarray) -> ImagesPerIdentity:
+    if not len(sizes):
+        return ImagesPerIdentity(0, 0.0, 0, {})
+    values, identities = np.unique(sizes, return_counts=True)
+    histogram = dict(zip(values.tolist(), identities.tolist(), strict=True))
+    return ImagesPerIdentity(int(sizes.min()), float(np.median(sizes)), int(sizes.max()), histogram)
+
+
+def _per_identity(identity: pd.Series, split: pd.Series, view: pd.Series) -> tuple[IdentityImages, ...]:
+    """Each identity's split and images per view (every view the release has, 0 where it has none)."""
+    splits = dict(zip(identity, split, strict=True))
+    table = pd.crosstab(identity, view)
+    return tuple(
+        IdentityImages(int(i), splits[i], {v: int(n) for v, n in counts.items()})
+        for i, counts in table.iterrows()
+    )
+
+
+def histogram_lines(sizes: np.ndarray, bins: int = HISTOGRAM_BINS, width: int = 40) -> list[str]:
     """Images-per-identity histogram as text bars, in at most `bins` equal-width bins."""
+    histogram = identity_histogram(sizes, bins)
     if not histogram:
         return []
-    sizes = np.array([int(k) for k in histogram])
-    counts = np.array(list(histogram.values()))
-    step = max(1, int(np.ceil((sizes.max() - sizes.min() + 1) / bins)))
-    starts = range(int(sizes.min()), int(sizes.max()) + 1, step)
-    totals = [int(counts[(sizes >= s) & (sizes < s + step)].sum()) for s in starts]
-    scale = width / max(totals)
+    scale = width / max(b.identities for b in histogram)
+    bars = ["#" * max(1, round(b.identities * scale)) if b.identities else "" for b in histogram]
     return [
-        f"  {s:>5}-{s + step - 1:<5} {'#' * max(1, round(n * scale)) if n else '':<{width}} {n}"
-        for s, n in zip(starts, totals, strict=True)
+        f"  {b.low:>5}-{b.high:<5} {bar:<{width}} {b.identities}"
+        for b, bar in zip(histogram, bars, strict=True)
     ]
 
 
-def render(report: Mapping) -> str:
+def render(report: BuildReport) -> str:
     """The report as the few lines a terminal user reads."""
-    lines = [f"{report['identities']:,} identities, {report['images']:,} images"]
+    lines = [f"{report.identities:,} identities, {report.images:,} images"]
     lines.append(f"  {'split':<6} {'view':<7} {'identities':>10} {'images':>8}")
-    for split, counts in sorted(report["splits"].items(), key=lambda item: item[0] != protocol.TRAIN):
-        for view, view_counts in counts["views"].items():
-            lines.append(
-                f"  {split:<6} {view:<7} {view_counts['identities']:>10,} {view_counts['images']:>8,}"
-            )
+    for split, counts in sorted(report.splits.items(), key=lambda item: item[0] != protocol.TRAIN):
+        for view, view_counts in counts.views.items():
+            lines.append(f"  {split:<6} {view:<7} {view_counts.identities:>10,} {view_counts.images:>8,}")
     for name, chosen in protocol.PROTOCOLS.items():
-        query, gallery = (report["file_groups"][g.name]["images"] for g in (chosen.query, chosen.gallery))
+        query, gallery = (report.file_groups[g.name].images for g in (chosen.query, chosen.gallery))
         lines.append(
             f"  {name}: {query:,} {chosen.query_view} queries, {gallery:,} {chosen.gallery_view} gallery"
         )
-    stats = report["images_per_identity"]
-    lines.append(f"images per identity: min {stats['min']}, median {stats['median']:g}, max {stats['max']}")
-    lines += histogram_lines(stats["histogram"])
-    titles = {"rejected_crops": "crops rejected in shards", "curation_dropped": "dropped in curation"}
-    for key, title in titles.items():
-        reasons = report[key]
+    stats = report.images_per_identity
+    lines.append(f"images per identity: min {stats.min}, median {stats.median:g}, max {stats.max}")
+    lines += histogram_lines(stats.sizes())
+    for title, reasons in (
+        ("crops rejected in shards", report.rejected_crops),
+        ("dropped in curation", report.curation_dropped),
+    ):
         shown = ", ".join(f"{reason} {count:,}" for reason, count in reasons.items()) or "none"
         lines.append(f"{title}: {shown}")
-    lines += [f"warning: {warning}" for warning in report["warnings"]]
+    lines += [f"warning: {warning}" for warning in report.warnings]
     return "\n".join(lines)

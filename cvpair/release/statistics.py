@@ -4,7 +4,6 @@ summarised in well under a second."""
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,6 +12,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from cvpair import protocol
+from cvpair.counts import HistogramBin, count_by, identity_histogram, images_per_identity, split_view_counts
 from cvpair.errors import InputError, Problem
 from cvpair.protocol import VIEWS
 from cvpair.release import layout
@@ -64,13 +64,6 @@ class ProtocolRow:
 
 
 @dataclass(frozen=True)
-class HistogramBin:
-    low: int  # inclusive
-    high: int  # inclusive
-    identities: int
-
-
-@dataclass(frozen=True)
 class ViewCropSizes:
     view: str
     width: Distribution
@@ -105,21 +98,6 @@ def read_metadata(release: Path) -> dict[str, pa.Table]:
     return tables
 
 
-def identity_histogram(per_identity: np.ndarray, bins: int = HISTOGRAM_BINS) -> tuple[HistogramBin, ...]:
-    """Identities per range of image counts, from the smallest count to the largest: one bin per count
-    when they span at most `bins` values, else `bins` equal integer ranges."""
-    if len(per_identity) == 0:
-        return ()
-    low, top = int(per_identity.min()), int(per_identity.max())
-    width = math.ceil((top - low + 1) / bins)
-    return tuple(
-        HistogramBin(
-            start, start + width - 1, int(((per_identity >= start) & (per_identity < start + width)).sum())
-        )
-        for start in range(low, top + 1, width)
-    )
-
-
 def aerial_altitudes(columns: dict[str, np.ndarray]) -> np.ndarray:
     """Drone altitudes above take-off of the aerial rows (others are not comparable: above sea level,
     or of a telemetry format that does not say)."""
@@ -132,12 +110,12 @@ def _protocol_table(group_of: np.ndarray, columns: dict[str, np.ndarray]) -> tup
     uses = {protocol.TRAIN_GROUP.name: ("both", protocol.TRAIN)}
     for name, chosen in protocol.PROTOCOLS.items():
         uses |= {chosen.query.name: (name, protocol.QUERY), chosen.gallery.name: (name, protocol.GALLERY)}
+    counts = count_by(columns["identity"], group_of, columns["view"])
     rows = []
     for group in protocol.FILE_GROUPS:
         for view in (protocol.GROUND, protocol.AERIAL) if group.view is None else (group.view,):
-            mask = (group_of == group.name) & (columns["view"] == view)
-            identities = len(set(columns["identity"][mask].tolist()))
-            rows.append(ProtocolRow(*uses[group.name], group.name, view, int(mask.sum()), identities))
+            identities, images = counts.get((group.name, view), (0, 0))
+            rows.append(ProtocolRow(*uses[group.name], group.name, view, images, identities))
     return tuple(rows)
 
 
@@ -154,6 +132,7 @@ def release_statistics(release: Path) -> ReleaseStatistics:
     columns = {name: merged.column(name).to_numpy(zero_copy_only=False) for name in COLUMNS}
     columns["view"] = np.array([VIEWS[v] for v in columns["view"]], dtype=object)
 
+    per_split_view = split_view_counts(columns["identity"], split_of, columns["view"])
     counts = []
     for split in protocol.SPLITS:
         for view in VIEWS:
@@ -163,8 +142,7 @@ def release_statistics(release: Path) -> ReleaseStatistics:
                     GroupCount(
                         split,
                         view,
-                        identities=len(set(columns["identity"][mask])),
-                        images=int(mask.sum()),
+                        *per_split_view[(split, view)],
                         devices=len(set(columns["device"][mask])),
                         clips=len(set(columns["clip"][mask]) - {None}),
                     )
@@ -172,18 +150,18 @@ def release_statistics(release: Path) -> ReleaseStatistics:
     group_of = np.concatenate(
         [np.full(tables[fs].num_rows, fs, dtype=object) for fs in protocol.FILE_GROUP_NAMES]
     )
-    identities, per_identity = np.unique(columns["identity"].astype(np.int64), return_counts=True)
+    per_identity = images_per_identity(columns["identity"])
     aerial = columns["view"] == protocol.AERIAL
     both = set(columns["identity"][aerial]) & set(columns["identity"][~aerial])
     return ReleaseStatistics(
         images=merged.num_rows,
-        identities=len(identities),
+        identities=per_split_view[()].identities,
         cross_view_identities=len(both),
         counts=tuple(counts),
         protocol_table=_protocol_table(group_of, columns),
         file_split_rows={fs: tables[fs].num_rows for fs in protocol.FILE_GROUP_NAMES},
         images_per_identity=Distribution.of(per_identity),
-        images_per_identity_histogram=identity_histogram(per_identity),
+        images_per_identity_histogram=identity_histogram(per_identity, HISTOGRAM_BINS),
         altitude_m=Distribution.of(aerial_altitudes(columns)),
         crop_sizes=tuple(
             ViewCropSizes(

@@ -93,7 +93,8 @@ class ClipPlan:
 
 def plan_campaign(profile: SynthProfile, seed: int) -> tuple[tuple[VehicleSpec, ...], list[ClipPlan]]:
     """The identity catalogue and one plan per clip: each identity in as many clips of a view as
-    `plan_appearances` gives it, plus a retake for each clip whose crowded view missed it."""
+    `plan_appearances` gives it, plus a retake (in clips half as crowded) for each clip whose crowded view
+    hid or missed it."""
     catalogue = make_catalogue(
         profile.identities, np.random.default_rng([seed, 0]), profile.lookalike_fraction
     )
@@ -110,7 +111,9 @@ def plan_campaign(profile: SynthProfile, seed: int) -> tuple[tuple[VehicleSpec, 
             missed = np.array(sorted(identity - 1 for plan in planned for identity in plan.missed), dtype=int)
             if not missed.size:
                 break
-            groups = np.array_split(missed, math.ceil(len(missed) / profile.filming(view).vehicles_per_clip))
+            # half as many vehicles a clip: the crowding that hid them is not repeated
+            retake_size = max(1, profile.filming(view).vehicles_per_clip // 2)
+            groups = np.array_split(missed, math.ceil(len(missed) / retake_size))
     return catalogue, plans
 
 

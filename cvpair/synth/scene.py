@@ -234,7 +234,8 @@ class _Placed:
 
 
 class Placement(NamedTuple):
-    """A vehicle's path through a clip, and whether it is seen (wholly in frame, large enough) on it."""
+    """A vehicle's path through a clip, and whether it is seen on it (wholly in frame, large enough, and no
+    other vehicle of the final traffic hides it mid-clip)."""
 
     trajectory: Trajectory
     seen: bool
@@ -279,7 +280,11 @@ def plan_traffic(
             choice = replace(candidate, seen=not relaxed)
             break
         placed.append(choice or _queue_behind(size, placed, lane_speed))
-    return [Placement(p.trajectory, p.seen) for p in placed]
+    # a vehicle placed later, where it fitted, may stand in front of one placed earlier: only the final
+    # traffic says who is seen
+    return [
+        Placement(p.trajectory, p.seen and not _hidden_among(p, placed, camera_at(p.t_mid))) for p in placed
+    ]
 
 
 def _collides(candidate: _Placed, placed: list[_Placed], gap: float) -> bool:
@@ -303,6 +308,11 @@ def _seen(candidate: _Placed, placed: list[_Placed], camera_at, unhidden: bool, 
         or _hides(candidate, other, camera_at(other.t_mid), other.t_mid)
         for other in placed
     )
+
+
+def _hidden_among(placed: _Placed, traffic: list[_Placed], camera: Camera) -> bool:
+    """Whether another vehicle of `traffic` hides `placed` at its mid time (seen by `camera` then)."""
+    return any(_hides(other, placed, camera, placed.t_mid) for other in traffic if other is not placed)
 
 
 def _framed(camera: Camera, box) -> bool:

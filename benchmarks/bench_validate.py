@@ -125,6 +125,7 @@ def make_full_size_release(out: Path, seed: int = 0) -> Path:
     identities, each view's images spread evenly over them, one query per test identity and view."""
     from cvpair import protocol
     from cvpair.profiles import load_profile
+    from cvpair.release.provenance import Provenance
     from cvpair.release.writer import write_release
 
     table = load_profile("cvpair-v1.0").table
@@ -141,7 +142,7 @@ def make_full_size_release(out: Path, seed: int = 0) -> Path:
     return write_release(
         out,
         {g.name: _batches(g, split_ids[g.split], counts, seed) for g in protocol.FILE_GROUPS},
-        provenance={"profile": "cvpair-v1.0", "toolkit_version": "bench", "seed": seed},
+        provenance=Provenance("bench", {"profile": "cvpair-v1.0", "seed": seed}),
         report={},
     )
 

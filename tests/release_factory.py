@@ -16,6 +16,7 @@ from PIL import Image
 
 from cvpair import protocol
 from cvpair.build.phash import phash, to_hex
+from cvpair.release.provenance import Provenance
 from cvpair.release.writer import write_release
 from cvpair.schema import ABOVE_TAKEOFF, arrow_schema, image_id, view_label
 
@@ -102,6 +103,6 @@ def make_release(
     return write_release(
         out,
         file_group_tables(rows, set(test_ids)),
-        provenance={"profile": profile, "toolkit_version": "test", "seed": 0},
+        provenance=Provenance("test", {"profile": profile, "seed": 0}),
         report={},
     )

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cvpair import protocol
+from cvpair.release.provenance import Provenance
 from cvpair.release.writer import write_release
 from cvpair.schema import ABOVE_TAKEOFF
 from tests.release_factory import crop_row, file_group_tables
@@ -35,16 +36,11 @@ def _rows(spec: Identity, view: str) -> list[dict]:
     return rows
 
 
-def write_identities(out: Path, identities: list[Identity], provenance: dict | None = None) -> Path:
+def write_identities(out: Path, identities: list[Identity], provenance: Provenance | None = None) -> Path:
     """Write a release of `identities` at `out` through `write_release` (card and Croissant included)."""
     rows = [row for spec in identities for view in protocol.VIEWS for row in _rows(spec, view)]
     tables = file_group_tables(rows, {s.identity for s in identities if s.split == protocol.TEST})
-    record = provenance or {
-        "toolkit_version": "test",
-        "profile": "demo",
-        "seed": 0,
-        "campaign": {"name": "synthetic", "files": {}},
-    }
+    record = provenance or Provenance("test", {"profile": "demo", "seed": 0}, campaign="synthetic")
     return write_release(out, tables, provenance=record, report={})
 
 

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from cvpair import protocol
 from cvpair.cli import main
 from cvpair.release.diff import Change, diff_releases
-from cvpair.release.provenance import campaign_provenance
+from cvpair.release.provenance import InputFile, Provenance, campaign_provenance
 from cvpair.schema import image_id
 from tests.synthetic_release import Identity, write_identities
 
@@ -30,17 +30,13 @@ NEW = [
 ]
 
 
-def _provenance(version: str, seed: int, inputs: dict[str, str]) -> dict:
-    return {
-        "toolkit_version": version,
-        "profile": "demo",
-        "seed": seed,
-        "parameters": {"min_sharpness": 50.0},
-        "campaign": {
-            "name": "c",
-            "files": {path: {"sha256": sha, "bytes": 1} for path, sha in inputs.items()},
-        },
-    }
+def _provenance(version: str, seed: int, inputs: dict[str, str]) -> Provenance:
+    return Provenance(
+        version,
+        {"profile": "demo", "seed": seed, "min_sharpness": 50.0},
+        campaign="c",
+        files={path: InputFile(sha, 1) for path, sha in inputs.items()},
+    )
 
 
 @pytest.fixture(scope="module")
@@ -131,7 +127,9 @@ def test_campaign_provenance_records_relative_paths_checksums_and_parameters(tmp
     for name, data in contents.items():
         (campaign / name).write_bytes(data)
     params = {"profile": "demo", "seed": 7, "min_sharpness": 50.0}
-    record = campaign_provenance(campaign, [campaign / "manifest.csv", Path("videos/A0001.mp4")], params)
+    record = campaign_provenance(
+        campaign, [campaign / "manifest.csv", Path("videos/A0001.mp4")], params
+    ).to_dict()
     files = {
         name: {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
         for name, data in contents.items()
@@ -144,7 +142,7 @@ def test_campaign_provenance_records_relative_paths_checksums_and_parameters(tmp
 def test_campaign_provenance_reuses_checksums_the_build_already_computed(tmp_path):
     (tmp_path / "video.mp4").write_bytes(b"frames")
     record = campaign_provenance(tmp_path, ["video.mp4"], {}, known_sha256={tmp_path / "video.mp4": "f" * 64})
-    assert record["campaign"]["files"] == {"video.mp4": {"sha256": "f" * 64, "bytes": 6}}
+    assert record.files == {"video.mp4": InputFile("f" * 64, 6)}
 
 
 def test_campaign_provenance_keeps_folders_linked_to_another_disk_under_their_campaign_names(tmp_path):
@@ -159,4 +157,4 @@ def test_campaign_provenance_keeps_folders_linked_to_another_disk_under_their_ca
 
     record = campaign_provenance(campaign, [campaign / "videos" / "A0001.mp4", outside], {})
 
-    assert sorted(record["campaign"]["files"]) == ["../notes.txt", "videos/A0001.mp4"]
+    assert sorted(record.files) == ["../notes.txt", "videos/A0001.mp4"]

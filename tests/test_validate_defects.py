@@ -21,6 +21,7 @@ from cvpair.build.phash import phash, to_hex
 from cvpair.checks.report import Status
 from cvpair.checks.runner import validate_release
 from cvpair.release import layout
+from cvpair.release.provenance import Provenance
 from cvpair.release.writer import write_release
 from cvpair.schema import arrow_schema, image_id
 from tests.release_factory import make_release
@@ -63,7 +64,13 @@ def rebuild(release: Path, rows: dict[str, list[dict]]) -> None:
         s: [pa.Table.from_pylist(sorted(g, key=lambda r: r["image_id"]), schema=arrow_schema())]
         for s, g in rows.items()
     }
-    write_release(release, tables, provenance={"profile": "demo", "seed": 0}, report={}, overwrite=True)
+    write_release(
+        release,
+        tables,
+        provenance=Provenance(parameters={"profile": "demo", "seed": 0}),
+        report={},
+        overwrite=True,
+    )
 
 
 def hashes(data: bytes) -> dict:

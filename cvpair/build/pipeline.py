@@ -31,7 +31,7 @@ from cvpair.campaign import CheckedCampaign, check_campaign, load_campaign, read
 from cvpair.errors import CvpairError, InputError
 from cvpair.profiles import load_profile
 from cvpair.release.lock import OutputLock
-from cvpair.release.provenance import campaign_provenance
+from cvpair.release.provenance import Provenance, campaign_provenance
 from cvpair.release.writer import write_release
 
 DEFAULT_OUT = Path("cvpair-release")
@@ -226,7 +226,7 @@ def _provenance(
     checked: CheckedCampaign,
     shards: list[ShardResult],
     settings: BuildSettings,
-) -> dict:
+) -> Provenance:
     """Toolkit, parameters and the checksum of every input (the shards already hashed the clips' files)."""
     known = {}
     by_clip = {s.summary.clip: s.summary.inputs for s in shards}

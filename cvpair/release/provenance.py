@@ -1,6 +1,6 @@
 """What a release was built from: toolkit version, build parameters and a checksum of every campaign input.
 
-The build calls `campaign_provenance` and hands the result to `write_release(..., provenance=...)`, which
+The build calls `campaign_provenance` and hands the record to `write_release(..., provenance=...)`, which
 stores it as `provenance.json`. `cvpair diff` compares two of them, so two releases can be told apart by
 their inputs and parameters, not only by their rows.
 """
@@ -12,7 +12,7 @@ import json
 import os
 import platform
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
@@ -57,8 +57,8 @@ def campaign_provenance(
     files: Iterable[Path],
     params: Mapping[str, object],
     known_sha256: Mapping[Path, str] | None = None,
-) -> dict:
-    """The provenance record of a build of the campaign at `campaign_root`, for `write_release(provenance=)`.
+) -> Provenance:
+    """The provenance of a build of the campaign at `campaign_root`, for `write_release(provenance=)`.
 
     `files`: every input the build read (manifest, identities, videos, annotations, telemetry, corrections),
     absolute or relative to `campaign_root`; they are stored by their path relative to the campaign, so the
@@ -66,27 +66,22 @@ def campaign_provenance(
     `params`: the build parameters (profile, seed, thresholds, ...), JSON-serialisable, stored as given.
     `known_sha256`: checksums the caller already computed (absolute path -> hex), so large videos are not
     read twice.
-
-    Returns `{"toolkit_version", "profile", "seed", "parameters": {the other params},
-    "campaign": {"name", "files": {relpath: {"sha256", "bytes"}}}, "environment": {"python", "libraries"}}`:
-    profile and seed sit at the top, where `cvpair validate` and the team contract look for them.
     """
     root = _absolute(campaign_root)
     known = {_absolute(path): digest for path, digest in (known_sha256 or {}).items()}
     inputs = {}
     for file in files:
         path = _absolute(root / file)
-        inputs[Path(os.path.relpath(path, root)).as_posix()] = {
-            "sha256": known.get(path) or sha256_of_file(path),
-            "bytes": path.stat().st_size,
-        }
-    return {
-        "toolkit_version": toolkit_version(),
-        **{key: params.get(key) for key in TOP_LEVEL_PARAMETERS},
-        "parameters": {k: v for k, v in params.items() if k not in TOP_LEVEL_PARAMETERS},
-        "campaign": {"name": root.name, "files": dict(sorted(inputs.items()))},
-        "environment": {"python": platform.python_version(), "libraries": _library_versions()},
-    }
+        inputs[Path(os.path.relpath(path, root)).as_posix()] = InputFile(
+            known.get(path) or sha256_of_file(path), path.stat().st_size
+        )
+    return Provenance(
+        toolkit_version=toolkit_version(),
+        parameters=dict(params),
+        campaign=root.name,
+        files=dict(sorted(inputs.items())),
+        environment={"python": platform.python_version(), "libraries": _library_versions()},
+    )
 
 
 def _absolute(path: Path | str) -> Path:
@@ -96,13 +91,42 @@ def _absolute(path: Path | str) -> Path:
 
 
 @dataclass(frozen=True)
-class Provenance:
-    """The parts of a release's provenance.json that the card and `cvpair diff` read."""
+class InputFile:
+    sha256: str
+    bytes: int | None  # None: a hand-written record that does not say
 
-    toolkit_version: str
-    campaign: str
-    inputs: dict[str, str]  # path in the campaign -> sha256
-    parameters: dict[str, object]  # all of them, profile and seed included
+
+@dataclass(frozen=True)
+class Provenance:
+    """What a release was built from: the record of `provenance.json`, written by the build and the import,
+    read by the card and `cvpair diff`."""
+
+    toolkit_version: str = "unknown"
+    parameters: dict[str, object] = field(default_factory=dict)  # all of them, profile and seed included
+    campaign: str = "unknown"  # the campaign folder's name
+    files: dict[str, InputFile] = field(default_factory=dict)  # path in the campaign -> its checksum
+    environment: dict[str, object] = field(default_factory=dict)  # python and library versions
+
+    @property
+    def inputs(self) -> dict[str, str]:
+        """Path in the campaign -> sha256."""
+        return {name: entry.sha256 for name, entry in self.files.items()}
+
+    def to_dict(self) -> dict:
+        """The record as `provenance.json` holds it: profile and seed at the top, where `cvpair validate` and
+        the team contract look for them, the other parameters under `parameters`."""
+        return {
+            "toolkit_version": self.toolkit_version,
+            **{key: self.parameters.get(key) for key in TOP_LEVEL_PARAMETERS},
+            "parameters": {k: v for k, v in self.parameters.items() if k not in TOP_LEVEL_PARAMETERS},
+            "campaign": {
+                "name": self.campaign,
+                "files": {
+                    name: {"sha256": entry.sha256, "bytes": entry.bytes} for name, entry in self.files.items()
+                },
+            },
+            "environment": self.environment,
+        }
 
 
 _RECORD_KEYS = {"toolkit_version", "environment", "campaign", "parameters"}
@@ -121,7 +145,11 @@ def read_provenance(release: Path) -> Provenance:
         campaign = {"name": campaign}
     return Provenance(
         toolkit_version=str(raw.get("toolkit_version", "unknown")),
-        campaign=str(campaign.get("name", "unknown")),
-        inputs={name: entry["sha256"] for name, entry in campaign.get("files", {}).items()},
         parameters={**{k: v for k, v in raw.items() if k not in _RECORD_KEYS}, **raw.get("parameters", {})},
+        campaign=str(campaign.get("name", "unknown")),
+        files={
+            name: InputFile(entry["sha256"], entry.get("bytes"))
+            for name, entry in campaign.get("files", {}).items()
+        },
+        environment=raw.get("environment", {}),
     )

@@ -22,6 +22,7 @@ import pyarrow.parquet as pq
 from cvpair import protocol
 from cvpair.release import layout
 from cvpair.release.lock import OutputLock
+from cvpair.release.provenance import Provenance
 from cvpair.schema import VIEWS, arrow_schema
 
 MAX_SHARD_BYTES = 256 * 1024 * 1024
@@ -92,7 +93,7 @@ def write_release(
     out: Path,
     splits: Mapping[str, Iterable[pa.RecordBatch | pa.Table]],
     *,
-    provenance: Mapping[str, object],
+    provenance: Provenance,
     report: Mapping[str, object],
     overwrite: bool = False,
     max_shard_bytes: int = MAX_SHARD_BYTES,
@@ -121,7 +122,7 @@ def _staging(out: Path) -> Path:
 def _stage(
     out: Path,
     splits: Mapping[str, Iterable[pa.RecordBatch | pa.Table]],
-    provenance: Mapping[str, object],
+    provenance: Provenance,
     report: Mapping[str, object],
     max_shard_bytes: int,
 ) -> None:
@@ -144,7 +145,7 @@ def _stage(
         rows = csv.writer(handle)
         rows.writerow(["image_id", "identity", "view", "split"])
         rows.writerows(manifest_rows)
-    for name, content in ((layout.PROVENANCE, provenance), (layout.BUILD_REPORT, report)):
+    for name, content in ((layout.PROVENANCE, provenance.to_dict()), (layout.BUILD_REPORT, report)):
         (staging / name).write_text(json.dumps(content, indent=2, sort_keys=True) + "\n")
     write_card(staging)
 

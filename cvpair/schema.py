@@ -99,6 +99,7 @@ FIELDS: tuple[Field, ...] = (
 )
 
 FIELD_NAMES: tuple[str, ...] = tuple(f.name for f in FIELDS)
+_REQUIRED = frozenset(f.name for f in FIELDS if not f.nullable)
 
 FOOTAGE_ONLY: tuple[str, ...] = (
     "clip",
@@ -149,6 +150,21 @@ def arrow_schema() -> pa.Schema:
     """
     metadata = {"huggingface": json.dumps({"info": {"features": features().to_dict()}})}
     return row_schema().with_metadata(metadata)
+
+
+def checked_row(row: dict[str, object]) -> dict[str, object]:
+    """`row` when it has exactly the declared fields and a value in each one that cannot be null.
+
+    Arrow fills a missing key with null and drops an unknown one without a word: a misspelt column would
+    otherwise reach the release as an empty one.
+    """
+    if row.keys() != set(FIELD_NAMES):
+        missing, extra = sorted(set(FIELD_NAMES) - row.keys()), sorted(row.keys() - set(FIELD_NAMES))
+        raise ValueError(f"a row does not have the declared fields: missing {missing}, undeclared {extra}")
+    empty = sorted(name for name in _REQUIRED if row[name] is None)
+    if empty:
+        raise ValueError(f"row {row.get('image_id')!r}: null in fields that cannot be null: {empty}")
+    return row
 
 
 def view_label(view: str) -> int:

@@ -8,6 +8,7 @@ import sys
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+import pytest
 from datasets import ClassLabel, Image
 
 from cvpair import schema
@@ -69,3 +70,27 @@ def test_image_id_is_stable_and_sorts_by_clip_then_track_then_frame():
     ids = [schema.image_id("A0002", 1, 5), schema.image_id("A0001", 10, 3), schema.image_id("A0001", 2, 40)]
     assert ids[0] == "A0002/00001/0000005"
     assert sorted(ids) == [ids[2], ids[1], ids[0]]
+
+
+def _full_row() -> dict:
+    from tests.release_factory import crop_row
+
+    return crop_row(1, "aerial", 0)
+
+
+def test_a_row_with_exactly_the_declared_fields_passes_the_check():
+    row = _full_row()
+    assert schema.checked_row(row) is row
+
+
+def test_a_misspelt_field_is_an_error_naming_both_spellings():
+    row = _full_row()
+    row["sharpnes"] = row.pop("sharpness")
+    with pytest.raises(ValueError, match=r"missing \['sharpness'\], undeclared \['sharpnes'\]"):
+        schema.checked_row(row)
+
+
+def test_a_null_in_a_field_that_cannot_be_null_is_an_error():
+    row = {**_full_row(), "sha256": None}
+    with pytest.raises(ValueError, match=r"cannot be null: \['sha256'\]"):
+        schema.checked_row(row)

@@ -27,7 +27,7 @@ from cvpair.campaign.frames import frame_files
 from cvpair.campaign.telemetry import reading_at
 from cvpair.errors import InputError, Problem
 from cvpair.release.provenance import sha256_of_file, toolkit_version
-from cvpair.schema import image_id, row_schema, view_label
+from cvpair.schema import checked_row, image_id, row_schema, view_label
 
 CORRUPT_FRAME = "corrupt_frame"
 MISSING_FRAME = "missing_frame"
@@ -138,34 +138,36 @@ class _CropMaker:
         reading = reading_at(self.telemetry, frame.time_s) if self.telemetry else None
         altitude = reading.altitude_m if reading else None
         clip = self.clip.clip
-        return {
-            "image": {"bytes": jpeg, "path": None},
-            "image_id": image_id(clip.clip_id, candidate.track, frame.index),
-            "identity": candidate.identity,
-            "view": view_label(clip.view),
-            "device": clip.device,
-            "source_name": "",
-            "clip": clip.clip_id,
-            "sequence": None,
-            "track": candidate.track,
-            "frame": frame.index,
-            "instance": None,
-            "timestamp_s": frame.time_s,
-            "bbox_x": box.x,
-            "bbox_y": box.y,
-            "bbox_w": box.w,
-            "bbox_h": box.h,
-            "bbox_angle": box.angle,
-            "frame_width": width,
-            "frame_height": height,
-            "crop_width": crop.shape[1],
-            "crop_height": crop.shape[0],
-            "altitude_m": altitude,
-            "altitude_reference": self.telemetry.altitude_reference if altitude is not None else None,
-            "sharpness": sharpness,
-            "sha256": hashlib.sha256(jpeg).hexdigest(),
-            "phash": phash.to_hex(crop_hash),
-        }
+        return checked_row(
+            {
+                "image": {"bytes": jpeg, "path": None},
+                "image_id": image_id(clip.clip_id, candidate.track, frame.index),
+                "identity": candidate.identity,
+                "view": view_label(clip.view),
+                "device": clip.device,
+                "source_name": "",
+                "clip": clip.clip_id,
+                "sequence": None,
+                "track": candidate.track,
+                "frame": frame.index,
+                "instance": None,
+                "timestamp_s": frame.time_s,
+                "bbox_x": box.x,
+                "bbox_y": box.y,
+                "bbox_w": box.w,
+                "bbox_h": box.h,
+                "bbox_angle": box.angle,
+                "frame_width": width,
+                "frame_height": height,
+                "crop_width": crop.shape[1],
+                "crop_height": crop.shape[0],
+                "altitude_m": altitude,
+                "altitude_reference": self.telemetry.altitude_reference if altitude is not None else None,
+                "sharpness": sharpness,
+                "sha256": hashlib.sha256(jpeg).hexdigest(),
+                "phash": phash.to_hex(crop_hash),
+            }
+        )
 
 
 def _build(task: ShardTask, store: ShardStore, key: str, digests: dict[str, str]) -> ShardSummary:

@@ -15,6 +15,7 @@ import pickle
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import NamedTuple
 
 from cvpair.build.cache import ShardStore
 from cvpair.campaign.checks import CheckedClip, ClipCheck, ClipChecked, ClipFindings, MapClips
@@ -31,6 +32,15 @@ def summary(checked: CheckedClip) -> CheckedClip:
     return replace(checked, annotation=replace(checked.annotation, tracks=tracks), telemetry=None)
 
 
+class Stashed(NamedTuple):
+    """What a worker hands back for one clip: its summary (None when the clip failed its checks), the
+    findings, and where the checked clip waits (None when it failed)."""
+
+    summary: CheckedClip | None
+    findings: ClipFindings
+    path: Path | None
+
+
 @dataclass(frozen=True)
 class _CheckAndStash:
     """Runs in a worker: check one clip, write the checked clip to the stash, return its summary."""
@@ -39,16 +49,16 @@ class _CheckAndStash:
     store: ShardStore
     owner: int
 
-    def __call__(self, task: ClipCheck) -> tuple[CheckedClip | None, ClipFindings, Path | None]:
+    def __call__(self, task: ClipCheck) -> Stashed:
         checked, findings = self.check(task)
         if checked is None:
-            return None, findings, None
+            return Stashed(None, findings, None)
         self.store.folder.mkdir(parents=True, exist_ok=True)
         path = self.store.temporary(f"{checked.clip.clip_id}.checked", self.owner)
         staging = self.store.temporary(f"{checked.clip.clip_id}.checked-partial", self.owner)
         staging.write_bytes(pickle.dumps(checked, protocol=pickle.HIGHEST_PROTOCOL))
         os.replace(staging, path)
-        return summary(checked), findings, path
+        return Stashed(summary(checked), findings, path)
 
 
 @dataclass
@@ -59,14 +69,14 @@ class Stash:
     owner: int = field(default_factory=os.getpid)
     paths: dict[str, Path] = field(default_factory=dict)
 
-    def checking(self, map_tasks: Callable[[Callable, Sequence[ClipCheck]], Iterable[tuple]]) -> MapClips:
+    def checking(self, map_tasks: Callable[[Callable, Sequence[ClipCheck]], Iterable[Stashed]]) -> MapClips:
         """A `map_clips` for `check_campaign`: each check runs through `map_tasks` and stashes its clip."""
 
         def map_clips(check: Callable[[ClipCheck], ClipChecked], tasks: Sequence[ClipCheck]):
-            for clip, findings, path in map_tasks(_CheckAndStash(check, self.store, self.owner), tasks):
-                if path is not None:
-                    self.paths[clip.clip.clip_id] = path
-                yield clip, findings
+            for stashed in map_tasks(_CheckAndStash(check, self.store, self.owner), tasks):
+                if stashed.path is not None:
+                    self.paths[stashed.summary.clip.clip_id] = stashed.path
+                yield ClipChecked(stashed.summary, stashed.findings)
 
         return map_clips
 

@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
 from cvpair.campaign.annotation import read_annotation
 from cvpair.campaign.frames import frame_files, probe_frames
@@ -83,7 +83,13 @@ class ClipCheck:
     vehicle_labels: frozenset[str] | None = None  # None: the default label map
 
 
-ClipChecked = tuple[CheckedClip | None, ClipFindings]
+class ClipChecked(NamedTuple):
+    """One clip's check: the checked clip (None if anything is wrong with it), and what was found."""
+
+    clip: CheckedClip | None
+    findings: ClipFindings
+
+
 MapClips = Callable[[Callable[[ClipCheck], ClipChecked], Sequence[ClipCheck]], Iterable[ClipChecked]]
 
 
@@ -166,15 +172,15 @@ def check_clip(task: ClipCheck) -> ClipChecked:
     annotation = _read(clip, clip.annotation, lambda _: read_annotation(source), findings)
     telemetry = _read(clip, clip.telemetry, read_telemetry, findings) if clip.telemetry else None
     if video is None or annotation is None or (clip.telemetry and telemetry is None):
-        return None, findings
+        return ClipChecked(None, findings)
     tracks = check_tracks(annotation, video, task.links, task.max_outside, task.vehicle_labels)
     findings.errors += tracks.errors
     findings.warnings += tracks.warnings
     if telemetry is not None and clip.view == "aerial":
         _check_coverage(telemetry, video, findings)
     if findings.errors:
-        return None, findings
-    return CheckedClip(clip, tracks.annotation, telemetry, video), findings
+        return ClipChecked(None, findings)
+    return ClipChecked(CheckedClip(clip, tracks.annotation, telemetry, video), findings)
 
 
 def _read(clip: Clip, path: Path, reader: Callable[[Path], T], findings: ClipFindings) -> T | None:

@@ -12,7 +12,7 @@ from cvpair.checks.release import Release
 from cvpair.checks.report import Finding, Severity
 from cvpair.release import layout
 
-MANIFEST_COLUMNS = ["image_id", "identity", "view", "split"]
+MANIFEST_COLUMNS = list(layout.SPLIT_COLUMNS)
 
 
 def _expected(release: Release) -> dict[tuple[str, ...], dict[str, int | None]]:

@@ -15,17 +15,11 @@ from pathlib import Path
 
 from cvpair.errors import InputError, Problem
 from cvpair.release import layout
+from cvpair.release.layout import SplitRow
 from cvpair.release.provenance import Provenance, read_provenance
 
 TEXT_LIMIT = 20
 """Images listed per category in the text report; `--json` lists them all."""
-
-
-@dataclass(frozen=True)
-class ManifestRow:
-    identity: int
-    view: str
-    split: str
 
 
 @dataclass(frozen=True)
@@ -123,8 +117,8 @@ def _render_provenance(diff: ProvenanceDiff) -> list[str]:
     return lines if len(lines) > 1 else lines + ["  unchanged"]
 
 
-def read_split_manifest(release: Path) -> dict[str, ManifestRow]:
-    """image_id -> (identity, view, split) from the release's splits.csv."""
+def read_split_manifest(release: Path) -> dict[str, SplitRow]:
+    """image_id -> its row of the release's splits.csv."""
     path = Path(release) / layout.SPLIT_MANIFEST
     if not path.is_file():
         raise InputError(Problem(path, "missing: is this a release folder?"), headline="not a release")
@@ -132,20 +126,22 @@ def read_split_manifest(release: Path) -> dict[str, ManifestRow]:
     with open(path, newline="") as handle:
         for line, row in enumerate(csv.DictReader(handle), start=2):
             try:
-                rows[row["image_id"]] = ManifestRow(int(row["identity"]), row["view"], row["split"])
+                rows[row["image_id"]] = SplitRow(
+                    row["image_id"], int(row["identity"]), row["view"], row["split"]
+                )
             except (KeyError, TypeError, ValueError) as error:
                 raise InputError(Problem(path, f"unreadable row ({error})", line=line)) from None
     return rows
 
 
-def _identity_splits(manifest: dict[str, ManifestRow]) -> dict[int, str]:
+def _identity_splits(manifest: dict[str, SplitRow]) -> dict[int, str]:
     splits: dict[int, set[str]] = defaultdict(set)
     for row in manifest.values():
         splits[row.identity].add(row.split)
     return {identity: "+".join(sorted(names)) for identity, names in splits.items()}
 
 
-def _counts(manifest: dict[str, ManifestRow]) -> Counter[str]:
+def _counts(manifest: dict[str, SplitRow]) -> Counter[str]:
     counts: Counter[str] = Counter()
     identities: dict[str, set[int]] = defaultdict(set)
     for row in manifest.values():
@@ -177,8 +173,8 @@ def _diff_provenance(old: Provenance, new: Provenance) -> ProvenanceDiff:
 
 
 def compare(
-    old: dict[str, ManifestRow],
-    new: dict[str, ManifestRow],
+    old: dict[str, SplitRow],
+    new: dict[str, SplitRow],
     old_provenance: Provenance,
     new_provenance: Provenance,
     names: tuple[str, str] = ("old", "new"),

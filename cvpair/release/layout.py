@@ -6,11 +6,25 @@ protocols that point at them are declared in `cvpair.protocol`.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 DATA_DIR = "data"
 CARD = "README.md"
 SPLIT_MANIFEST = "splits.csv"
 PROVENANCE = "provenance.json"
 BUILD_REPORT = "build_report.json"
+
+
+class SplitRow(NamedTuple):
+    """One row of the split manifest (splits.csv); split is train or test."""
+
+    image_id: str
+    identity: int
+    view: str
+    split: str
+
+
+SPLIT_COLUMNS: tuple[str, ...] = SplitRow._fields
 
 
 def data_pattern(file_group: str) -> str:

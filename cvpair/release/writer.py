@@ -75,16 +75,19 @@ def _conform(batch: pa.RecordBatch | pa.Table) -> pa.Table:
 
 def _write_group(
     staging: Path, file_split: str, batches: Iterable[pa.RecordBatch | pa.Table], max_shard_bytes: int
-) -> list[tuple[str, int, str, str]]:
+) -> list[layout.SplitRow]:
     """Write one file group's Parquet parts; returns its split-manifest rows."""
     writer = _ShardedParquetWriter(staging, file_split, max_shard_bytes)
     manifest_split = protocol.GROUPS_BY_NAME[file_split].split
-    rows: list[tuple[str, int, str, str]] = []
+    rows: list[layout.SplitRow] = []
     for batch in batches:
         table = _conform(batch)
         writer.write(table)
         ids, identities, views = (table.column(c).to_pylist() for c in ("image_id", "identity", "view"))
-        rows.extend(zip(ids, identities, [VIEWS[v] for v in views], [manifest_split] * len(ids), strict=True))
+        split_views = [VIEWS[v] for v in views]
+        rows += [
+            layout.SplitRow(*row, manifest_split) for row in zip(ids, identities, split_views, strict=True)
+        ]
     writer.close()
     return rows
 
@@ -143,7 +146,7 @@ def _stage(
         manifest_rows = sorted(row for rows in groups for row in rows)
     with open(staging / layout.SPLIT_MANIFEST, "w", newline="") as handle:
         rows = csv.writer(handle)
-        rows.writerow(["image_id", "identity", "view", "split"])
+        rows.writerow(layout.SPLIT_COLUMNS)
         rows.writerows(manifest_rows)
     for name, content in ((layout.PROVENANCE, provenance.to_dict()), (layout.BUILD_REPORT, report)):
         (staging / name).write_text(json.dumps(content, indent=2, sort_keys=True) + "\n")

@@ -96,13 +96,30 @@ def test_near_duplicates_within_an_identity_keep_the_sharpest():
             ("a", 1, 0, 10.0, 0x0),
             ("b", 1, 0, 50.0, 0x3),  # 2 bits from a: a duplicate; the sharper one stays
             ("c", 1, 1, 10.0, 0xFF00),
-            ("d", 2, 0, 10.0, 0x1),  # another identity: never a duplicate of identity 1
+            ("d", 2, 0, 10.0, 0x0F0F_0000_0000),
             ("e", 2, 1, 10.0, 0xF0F0),
         ]
     )
     result = curate(meta, CurateParams(dedup_bits=2), Targets(), seed=0)
     assert result.rows.image_id.tolist() == ["b", "c", "d", "e"]
     assert result.dropped == {curation.NEAR_DUPLICATE: 1}
+
+
+def test_a_train_crop_nearly_the_same_picture_as_a_test_crop_of_another_identity_is_dropped():
+    rng = np.random.default_rng(4)
+    keys = [(identity, view, n) for identity in range(1, 21) for view in (0, 1) for n in range(3)]
+    crops = {key: int(rng.integers(0, 2**63)) for key in keys}
+    for identity in range(2, 21, 2):  # look-alikes: one aerial crop of each pair 1 bit apart
+        crops[identity, 0, 0] = crops[identity - 1, 0, 0] ^ 1
+    meta = _meta([(f"{i}-{v}-{n}", i, v, 1.0, h) for (i, v, n), h in crops.items()])
+    result = curate(meta, CurateParams(), Targets(test_fraction=0.5), seed=0)
+    split = result.rows.groupby("identity").split.first()
+    crossing = [i for i in range(2, 21, 2) if split[i] != split[i - 1]]
+    assert crossing and result.dropped == {curation.NEAR_TEST_IMAGE: len(crossing)}
+    kept = set(result.rows.image_id)
+    for identity in crossing:
+        train_side = identity if split[identity] == "train" else identity - 1
+        assert f"{train_side}-0-0" not in kept and f"{2 * identity - 1 - train_side}-0-0" in kept
 
 
 def test_identities_seen_from_one_view_only_are_dropped():

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from cvpair.checks.integrity import close_pairs
+from cvpair.build.phash import close_pairs
 from cvpair.checks.registry import all_checks
 from cvpair.checks.release import open_release
 from cvpair.checks.report import Finding
@@ -110,14 +110,14 @@ def test_close_pairs_finds_exactly_the_pairs_within_the_threshold():
 
 
 def test_close_pairs_bounds_its_steps_and_finds_the_same_pairs(monkeypatch):
-    from cvpair.checks import integrity
+    from cvpair.build import phash
 
     rng = np.random.default_rng(3)
     left = rng.integers(0, 2**63, size=400, dtype=np.uint64)
     right = np.concatenate([left[:50] ^ np.uint64(0b101), np.zeros(30, np.uint64)])
     left[100:120] = 0  # hashes that collide on every band
     whole = close_pairs(left, right, 4)
-    monkeypatch.setattr(integrity, "_MAX_MATCHES", 7)
+    monkeypatch.setattr(phash, "_MAX_MATCHES", 7)
     assert close_pairs(left, right, 4) == whole == sorted(whole)
     assert len(whole) == 50 + 20 * 30
 

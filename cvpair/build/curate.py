@@ -2,10 +2,10 @@
 
 Works on metadata only (one small row per crop, no image bytes): reviewers' corrections, near-duplicate
 removal within an identity, identities seen from both views, optional balancing per identity and view, the
-identity split (a test identity needs `protocol.MIN_TEST_IMAGES_PER_VIEW` images in each view), a profile's
-exact table (identities per split, images per split and view), and the file group of every crop (queries
-by the protocol's rule). Every choice is deterministic for a given seed, and crops that are left out are
-counted by reason.
+identity split (a test identity needs `protocol.MIN_TEST_IMAGES_PER_VIEW` images in each view), no train
+crop nearly the same picture as a test crop, a profile's exact table (identities per split, images per
+split and view), and the file group of every crop (queries by the protocol's rule). Every choice is
+deterministic for a given seed, and crops that are left out are counted by reason.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from cvpair.profiles import Profile, Table
 
 CORRECTION_DROP = "correction_drop"
 NEAR_DUPLICATE = "near_duplicate"
+NEAR_TEST_IMAGE = "near_test_image"  # a train crop nearly the same picture as a test crop of another identity
 ONE_VIEW = "identity_in_one_view"
 MAX_PER_VIEW = "max_per_view"
 TOO_FEW_FOR_TEST = "too_few_images_for_test"  # an identity train had no room for, short of images for test
@@ -37,7 +38,7 @@ META_COLUMNS = ["image_id", "identity", "view", "clip", "track", "frame", "sharp
 
 @dataclass(frozen=True)
 class CurateParams:
-    dedup_bits: int = 4  # crops of one identity this close in pHash bits are near-duplicates
+    dedup_bits: int = phash.NEAR_DUPLICATE_BITS  # crops this close in pHash bits are near-duplicates
     max_per_view: int | None = None  # keep at most this many crops per identity and view
 
 
@@ -76,6 +77,7 @@ def curate(
     if params.max_per_view is not None:
         _cap_groups(result, {g: params.max_per_view for g in _group_sizes(result.rows)}, MAX_PER_VIEW)
     splits = _split_identities(result, targets, seed)
+    _drop_train_near_test(result, splits, params.dedup_bits)
     if targets.table is not None:
         _trim_to_table(result, splits, targets.table)
     rows = result.rows.sort_values("image_id", ignore_index=True)
@@ -142,6 +144,20 @@ def _drop_near_duplicates(result: Curation, bits: int) -> None:
                 kept.append(position)
         keep[kept] = True
     _drop(result, keep, NEAR_DUPLICATE)
+
+
+def _drop_train_near_test(result: Curation, splits: dict[int, str], bits: int) -> None:
+    """Drop each train crop within `bits` of a test crop. Look-alike vehicles (same type and paint) seen
+    small from high up can give two identities nearly the same picture; across the split, validate would
+    rightly call that leakage (integrity.near_duplicates), so the build never writes it. Done before
+    trimming to a table, which then picks among the crops left."""
+    rows = result.rows
+    hashes = phash.from_hex(rows.phash.tolist())
+    is_test = (rows.identity.map(splits) == protocol.TEST).to_numpy()
+    train, test = np.flatnonzero(~is_test), np.flatnonzero(is_test)
+    keep = np.ones(len(rows), dtype=bool)
+    keep[[train[i] for i, _, _ in phash.close_pairs(hashes[train], hashes[test], bits)]] = False
+    _drop(result, keep, NEAR_TEST_IMAGE)
 
 
 def _keep_both_views(result: Curation) -> None:

@@ -6,19 +6,17 @@ import numpy as np
 import pandas as pd
 
 from cvpair import protocol
-from cvpair.build.phash import from_hex, hamming
+from cvpair.build.phash import NEAR_DUPLICATE_BITS, close_pairs, from_hex, hamming
 from cvpair.checks.registry import Needs, Severity, check
 from cvpair.checks.release import Release
 from cvpair.checks.report import Finding
 from cvpair.schema import is_footage
 
-NEAR_DUPLICATE_BITS = 4  # pHash distance at or below which two crops may be the same picture
 # Colour-thumbnail correlation of a pHash candidate pair: re-encoded or brightened copies reach > 0.995;
 # look-alike vehicles of one type and paint, seen alike from above, reach 0.95-0.98 (synthetic v1.0 campaign).
 SAME_PICTURE_CORRELATION = 0.99
 LOOK_ALIKE_CORRELATION = 0.95
 PHASH_TOLERANCE_BITS = 4  # a stored pHash may differ this much from the decoded pixels' (JPEG rounding)
-_MAX_MATCHES = 1 << 20  # band matches measured per step of the pair search: bounds its memory
 _LISTED_PAIRS = 1000  # near-duplicate pairs spelt out; the rest are counted
 
 
@@ -141,52 +139,6 @@ def phash_matches_pixels(release: Release) -> list[Finding]:
             Finding(f"phash column more than {PHASH_TOLERANCE_BITS} bits from the pixels' pHash", tuple(ids))
         )
     return findings
-
-
-def _band_joins(left: np.ndarray, right: np.ndarray, bits: int) -> list[tuple[np.ndarray, ...]]:
-    """Per band of the hashes: each left hash's first match and number of matches among the right hashes
-    sorted by that band, and that order (`right` is sorted once per band, all of `left` looked up at once)."""
-    edges = np.linspace(0, 64, bits + 2).astype(np.uint64)
-    joins = []
-    for low, high in zip(edges[:-1], edges[1:], strict=True):
-        mask = np.uint64((1 << int(high - low)) - 1)
-        right_keys = (right >> low) & mask
-        order = np.argsort(right_keys, kind="stable")
-        ordered, left_keys = right_keys[order], (left >> low) & mask
-        start = np.searchsorted(ordered, left_keys, "left")
-        joins.append((start, np.searchsorted(ordered, left_keys, "right") - start, order))
-    return joins
-
-
-def _matches(start: np.ndarray, count: np.ndarray, order: np.ndarray, offset: int) -> np.ndarray:
-    """(i, j) pairs, as two rows: each left row i (numbered from `offset`) with each of its matches."""
-    first = np.repeat(start - (np.cumsum(count) - count), count)
-    return np.stack(
-        [np.repeat(np.arange(offset, offset + len(count)), count), order[np.arange(count.sum()) + first]]
-    )
-
-
-def close_pairs(left: np.ndarray, right: np.ndarray, bits: int) -> list[tuple[int, int, int]]:
-    """(i, j, distance) for every left[i], right[j] within `bits` of each other, sorted by i then j.
-
-    Multi-index hashing: cut the 64 bits into bits + 1 bands; by pigeonhole, two hashes within `bits` agree
-    exactly on at least one band. Joining on each band finds the few candidates, whose full distance is
-    then measured: near-linear, where comparing all pairs grows with train x test.
-    """
-    if not len(left) or not len(right):
-        return []
-    joins = _band_joins(left, right, bits)
-    matched = np.cumsum(sum(count for _, count, _ in joins))  # band matches of left[:i + 1]
-    found, begin = [], 0
-    while begin < len(left):  # steps of _MAX_MATCHES matches at most (or one row): memory stays bounded
-        before = int(matched[begin - 1]) if begin else 0
-        end = max(begin + 1, int(np.searchsorted(matched, before + _MAX_MATCHES, "right")))
-        i, j = np.concatenate([_matches(s[begin:end], c[begin:end], o, begin) for s, c, o in joins], axis=1)
-        close = hamming(left[i], right[j]) <= bits
-        i, j = np.divmod(np.unique(i[close] * len(right) + j[close]), len(right))  # once each, by i then j
-        found += zip(i.tolist(), j.tolist(), hamming(left[i], right[j]).tolist(), strict=True)
-        begin = end
-    return found
 
 
 def _candidates(release: Release) -> list[tuple[int, int, int]]:

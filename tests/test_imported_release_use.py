@@ -73,3 +73,8 @@ def test_browse_loads_an_imported_release(imported, fiftyone_database):
     assert len(crops.distinct("image_id")) == images
     sample = crops.first()
     assert sample.clip is None and sample.track is None and sample.source_name.endswith(".jpg")
+    # a published PNG named .jpg is stored for the browser as the PNG it is, and said to be one
+    formats = {Path(s.filepath).suffix: s.metadata.mime_type for s in crops.select_fields("metadata")}
+    assert formats == {".jpg": "image/jpeg", ".png": "image/png"}
+    for sample in crops.select_fields("filepath"):
+        assert Path(sample.filepath).read_bytes().startswith(b"\x89PNG") == sample.filepath.endswith(".png")

@@ -8,6 +8,7 @@ are carried over.
 
 from __future__ import annotations
 
+import mimetypes
 import shutil
 from pathlib import Path
 
@@ -123,12 +124,13 @@ def _samples(crops: pa.Table, marks: dict[str, Marks]) -> list[fo.Sample]:
 
 def _sample(row: dict, view: str, group: fo.Group, pair: Pair, marks: Marks) -> fo.Sample:
     width, height = row["crop_width"], row["crop_height"]
+    mime_type, _ = mimetypes.guess_type(row["filepath"])  # an imported PNG is stored as .png
     return fo.Sample(
         filepath=row["filepath"],
         group=group,
         tags=list(marks.tags),
         **{CORRECTED_IDENTITY: marks.corrected_identity},
-        metadata=fo.ImageMetadata(width=width, height=height, mime_type="image/jpeg"),
+        metadata=fo.ImageMetadata(width=width, height=height, mime_type=mime_type),
         image_id=row["image_id"],
         identity=row["identity"],
         view=view,

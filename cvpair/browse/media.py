@@ -12,6 +12,7 @@ import pyarrow.parquet as pq
 
 from cvpair import protocol
 from cvpair.errors import InputError, Problem
+from cvpair.imagebytes import JPEG, PNG, image_format
 from cvpair.release import layout
 from cvpair.schema import arrow_schema
 
@@ -20,18 +21,26 @@ METADATA_COLUMNS = ("image_id", "identity", "view", "device", "clip", "track", "
                     "crop_height", "altitude_m", "altitude_reference", "sharpness", "source_name", "sequence",
                     "instance")  # fmt: skip
 """The release columns shown in the browser (the image itself becomes `filepath`)."""
+SUFFIXES = {JPEG: ".jpg", PNG: ".png"}
 
 
-def crop_path(folder: Path, image_id: str) -> Path:
-    """Where the crop `image_id` ('<clip>/<track>/<frame>') is stored under `folder`."""
-    relative = Path(f"{image_id}.jpg")
+def crop_path(folder: Path, image_id: str, fmt: str | None = JPEG) -> Path:
+    """Where the crop `image_id` ('<clip>/<track>/<frame>') stored as `fmt` is under `folder`: the suffix
+    tells viewers the format, so an imported PNG (named .jpg in the published tree) is kept as .png."""
+    relative = Path(f"{image_id}{SUFFIXES.get(fmt, '.jpg')}")
     if relative.is_absolute() or ".." in relative.parts:
         raise InputError(Problem(image_id, "image_id is not a '<clip>/<track>/<frame>' id"))
     return folder / relative
 
 
+def _stored_path(folder: Path, image_id: str) -> Path:
+    """The file written for `image_id` by an earlier extraction (a PNG if one was written, else the JPEG)."""
+    png = crop_path(folder, image_id, PNG)
+    return png if png.exists() else crop_path(folder, image_id)
+
+
 def extract_crops(release: Path, folder: Path) -> pa.Table:
-    """The crops' metadata columns plus `file_split` and `filepath`; the JPEGs are written under `folder`.
+    """The crops' metadata columns plus `file_split` and `filepath`; the images are written under `folder`.
 
     The folder is filled beside its final name and renamed when complete, so an interrupted extraction is
     redone rather than trusted; a complete one is reused and only the metadata is read.
@@ -55,7 +64,7 @@ def extract_crops(release: Path, folder: Path) -> pa.Table:
     if not complete:
         os.replace(staging, folder)
     table = pa.concat_tables(parts)
-    paths = [str(crop_path(folder, crop)) for crop in table.column("image_id").to_pylist()]
+    paths = [str(_stored_path(folder, crop)) for crop in table.column("image_id").to_pylist()]
     return table.append_column("file_split", pa.array(file_splits, pa.string())).append_column(
         "filepath", pa.array(paths, pa.string())
     )
@@ -64,6 +73,6 @@ def extract_crops(release: Path, folder: Path) -> pa.Table:
 def _write_images(folder: Path, batch: pa.RecordBatch) -> None:
     images = batch.column("image").field("bytes").to_pylist()
     for crop, data in zip(batch.column("image_id").to_pylist(), images, strict=True):
-        path = crop_path(folder, crop)
+        path = crop_path(folder, crop, image_format(data))
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)

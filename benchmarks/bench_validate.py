@@ -160,7 +160,7 @@ def _decode_task(task: Task) -> int:
 
 
 def bare_decode(release: Path, workers: int) -> int:
-    from cvpair.checks.release import open_release
+    from cvpair.checks.facts import open_release
 
     with run_tasks(plan(open_release(release).files, workers), workers, _decode_task) as counts:
         return sum(counts)

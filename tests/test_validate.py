@@ -11,8 +11,8 @@ import pytest
 from click.testing import CliRunner
 
 from cvpair.build.phash import close_pairs
+from cvpair.checks.facts import open_release
 from cvpair.checks.registry import all_checks
-from cvpair.checks.release import open_release
 from cvpair.checks.report import Finding
 from cvpair.checks.runner import validate_release
 from cvpair.checks.scan import plan, scan_task

@@ -8,6 +8,7 @@ import io
 import json
 import re
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -446,12 +447,10 @@ def test_malformed_phash_is_named_and_left_out_of_the_near_duplicate_search(rele
 
 
 def test_profile_sizes_per_split_and_view_are_checked_where_given(good_release):
-    from cvpair.checks.profile_checks import counts_match_profile
-    from cvpair.checks.release import load_rows, open_release
+    from cvpair.checks.facts import gather_facts
+    from cvpair.checks.profile import counts_match_profile
     from cvpair.profiles import Profile, read_table
 
-    release = open_release(good_release)
-    load_rows(release)
     # 3 train and 3 test identities x 2 views x 3 images: one query and two gallery images per test view
     table = {
         "identities": {"train": 3, "test": 3},
@@ -461,8 +460,8 @@ def test_profile_sizes_per_split_and_view_are_checked_where_given(good_release):
             "g2a": {"query": 3, "gallery": 6},
         },
     }
-    release.profile = Profile("sized", read_table(table, "sized"))
-    (finding,) = counts_match_profile(release)
+    facts = gather_facts(good_release, profile="demo")
+    (finding,) = counts_match_profile(replace(facts, profile=Profile("sized", read_table(table, "sized"))))
     assert finding.items == ("total images: 36 (profile 37)", "train/aerial images: 9 (profile 10)")
 
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from cvpair.checks.facts import ReleaseFacts
 from cvpair.checks.registry import Needs, check
-from cvpair.checks.release import Release
 from cvpair.checks.report import Finding, Severity
 from cvpair.protocol import AERIAL
 from cvpair.schema import (
@@ -26,18 +26,18 @@ ALTITUDE_RANGE_M = (2.0, 500.0)  # what a camera drone filming traffic can plaus
 BBOX_SLACK_PX = 0.5  # boxes are float32: allow rounding at the frame border
 
 
-def footage_rows(release: Release):
+def footage_rows(facts: ReleaseFacts):
     """The rows cut from footage (imported rows have no box, frame, altitude, timestamp or track)."""
-    rows = release.rows
+    rows = facts.rows
     footage = is_footage(rows.source_name)
     return rows if footage.all() else rows[footage]
 
 
 @check("metadata.footage_columns")
-def footage_columns_filled(release: Release) -> list[Finding]:
+def footage_columns_filled(facts: ReleaseFacts) -> list[Finding]:
     """Footage rows fill every footage column and no import column; imported rows the reverse (the schema
     says which: `FOOTAGE_ONLY` null on imported rows, `IMPORT_ONLY` null on footage rows)."""
-    rows = release.rows
+    rows = facts.rows
     footage = is_footage(rows.source_name)
     findings = []
     always = [c for c in FOOTAGE_ONLY if c not in ("bbox_angle", "altitude_m", "altitude_reference")]
@@ -56,10 +56,10 @@ def footage_columns_filled(release: Release) -> list[Finding]:
 
 
 @check("metadata.bbox")
-def bbox_inside_frame(release: Release) -> list[Finding]:
+def bbox_inside_frame(facts: ReleaseFacts) -> list[Finding]:
     """Each box has a positive size and lies inside its source frame (frame_width x frame_height); a
     rotated box (`bbox_angle`), which the build cannot clip to the frame, has its centre inside it."""
-    r = footage_rows(release)
+    r = footage_rows(facts)
     upright = r.bbox_angle.fillna(0) == 0
     beyond_edges = (
         (r.bbox_x < -BBOX_SLACK_PX)
@@ -85,11 +85,11 @@ def _aerial_clips_with_telemetry(rows) -> set[str]:
 
 
 @check("metadata.altitude")
-def altitude_for_aerial_only(release: Release) -> list[Finding]:
+def altitude_for_aerial_only(facts: ReleaseFacts) -> list[Finding]:
     """Aerial altitudes above take-off lie within 2-500 m (above sea level, or from a format that does not
     say, any value can be right); every altitude names its reference and only altitudes do; ground rows
     have none."""
-    r = footage_rows(release)
+    r = footage_rows(facts)
     aerial = r["view"] == VIEWS.index(AERIAL)
     has_altitude, reference = r.altitude_m.notna(), r.altitude_reference
     low, high = ALTITUDE_RANGE_M
@@ -112,10 +112,10 @@ def altitude_for_aerial_only(release: Release) -> list[Finding]:
 
 
 @check("metadata.altitude_coverage", severity=Severity.WARNING)
-def aerial_clips_have_altitude(release: Release) -> list[Finding]:
+def aerial_clips_have_altitude(facts: ReleaseFacts) -> list[Finding]:
     """Every aerial clip has telemetry altitude, on every row (a clip filmed without an SRT file has none,
     and frames outside the SRT's times have none: allowed, but worth knowing)."""
-    r = footage_rows(release)
+    r = footage_rows(facts)
     aerial = r["view"] == VIEWS.index(AERIAL)
     with_telemetry = _aerial_clips_with_telemetry(r)
     clips = set(r["clip"][aerial].tolist()) - with_telemetry
@@ -130,9 +130,9 @@ def aerial_clips_have_altitude(release: Release) -> list[Finding]:
 
 
 @check("metadata.timestamps")
-def timestamps_increase(release: Release) -> list[Finding]:
+def timestamps_increase(facts: ReleaseFacts) -> list[Finding]:
     """Along each (clip, track), timestamps strictly increase with the frame number."""
-    r = footage_rows(release).sort_values(["clip", "track", "frame"], kind="stable")
+    r = footage_rows(facts).sort_values(["clip", "track", "frame"], kind="stable")
     same_track = (r["clip"].to_numpy()[1:] == r["clip"].to_numpy()[:-1]) & (
         r["track"].to_numpy()[1:] == r["track"].to_numpy()[:-1]
     )
@@ -143,16 +143,16 @@ def timestamps_increase(release: Release) -> list[Finding]:
 
 
 @check("metadata.image_id")
-def image_ids_follow_clip_track_frame(release: Release) -> list[Finding]:
+def image_ids_follow_clip_track_frame(facts: ReleaseFacts) -> list[Finding]:
     """Each image_id is '<clip>/<track>/<frame>' of its own row (ids are stable and sort by capture); an
     imported row's is its original file name without the suffix."""
-    r = footage_rows(release)
+    r = footage_rows(facts)
     ids, clips = r.image_id.tolist(), r["clip"].tolist()
     # as integers: beside imported rows (null track) pandas holds the track column as floats
     tracks, frames = (r[c].astype("int64").tolist() for c in ("track", "frame"))
     rows = zip(ids, clips, tracks, frames, strict=True)
     wrong = [i for i, clip, track, frame in rows if i != image_id(clip, track, frame)]
-    imported = release.rows[~is_footage(release.rows.source_name)]
+    imported = facts.rows[~is_footage(facts.rows.source_name)]
     names = zip(imported.image_id.tolist(), imported.source_name.tolist(), strict=True)
     wrong += [i for i, name in names if i != name.rsplit(".", 1)[0]]
     return (
@@ -160,25 +160,25 @@ def image_ids_follow_clip_track_frame(release: Release) -> list[Finding]:
     )
 
 
-def _embedded(release: Release, footage: bool) -> tuple[str, ...]:
-    embedded = release.images.embedded.to_numpy()
-    mine = is_footage(release.rows.source_name).to_numpy() == footage
+def _embedded(facts: ReleaseFacts, footage: bool) -> tuple[str, ...]:
+    embedded = facts.images.embedded.to_numpy()
+    mine = is_footage(facts.rows.source_name).to_numpy() == footage
     return tuple(
-        f"{release.rows.image_id.iloc[i]} ({embedded[i]})" for i in np.flatnonzero(mine & (embedded != ""))
+        f"{facts.rows.image_id.iloc[i]} ({embedded[i]})" for i in np.flatnonzero(mine & (embedded != ""))
     )
 
 
 @check("metadata.embedded", needs=Needs.IMAGES)
-def no_embedded_metadata(release: Release) -> list[Finding]:
+def no_embedded_metadata(facts: ReleaseFacts) -> list[Finding]:
     """No crop cut from footage carries EXIF (GPS above all) or XMP: locations and devices must not leak
     through files (the build writes none)."""
-    items = _embedded(release, footage=True)
+    items = _embedded(facts, footage=True)
     return [Finding("images with embedded metadata", items)] if items else []
 
 
 @check("metadata.embedded_imported", severity=Severity.WARNING, needs=Needs.IMAGES)
-def imported_embedded_metadata(release: Release) -> list[Finding]:
+def imported_embedded_metadata(facts: ReleaseFacts) -> list[Finding]:
     """Imported images keep their published bytes: those carrying EXIF, GPS or XMP are named (the published
     data is what it is; `cvpair import --strip-metadata` makes a derived release without it)."""
-    items = _embedded(release, footage=False)
+    items = _embedded(facts, footage=False)
     return [Finding("imported images with embedded metadata, kept as published", items)] if items else []

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from cvpair import protocol
+from cvpair.checks.facts import ReleaseFacts
 from cvpair.checks.registry import check
-from cvpair.checks.release import Release
 from cvpair.checks.report import Finding
 from cvpair.protocol import VIEWS
 
@@ -12,9 +12,9 @@ TEST_GROUPS = tuple(g.name for g in protocol.FILE_GROUPS if g.split == protocol.
 
 
 @check("protocol.disjoint_identities")
-def train_test_disjoint(release: Release) -> list[Finding]:
+def train_test_disjoint(facts: ReleaseFacts) -> list[Finding]:
     """No identity has images in both train and test."""
-    rows = release.rows
+    rows = facts.rows
     is_train = rows.file_split == protocol.TRAIN_GROUP.name
     shared = sorted(set(rows.identity[is_train].tolist()) & set(rows.identity[~is_train].tolist()))
     if not shared:
@@ -27,9 +27,9 @@ def train_test_disjoint(release: Release) -> list[Finding]:
 
 
 @check("protocol.test_views")
-def test_identities_have_both_views(release: Release) -> list[Finding]:
+def test_identities_have_both_views(facts: ReleaseFacts) -> list[Finding]:
     """Every test identity has at least one aerial and one ground image."""
-    test = release.rows[release.rows.file_split != protocol.TRAIN_GROUP.name]
+    test = facts.rows[facts.rows.file_split != protocol.TRAIN_GROUP.name]
     findings = []
     for view in VIEWS:
         seen = set(test.identity[test["view"] == VIEWS.index(view)].tolist())
@@ -41,9 +41,9 @@ def test_identities_have_both_views(release: Release) -> list[Finding]:
     return findings
 
 
-def _unmatched_queries(release: Release, name: str) -> list[Finding]:
+def _unmatched_queries(facts: ReleaseFacts, name: str) -> list[Finding]:
     chosen = protocol.PROTOCOLS[name]
-    rows = release.rows
+    rows = facts.rows
     query = rows[rows.file_split == chosen.query.name]
     gallery_identities = set(rows.identity[rows.file_split == chosen.gallery.name].tolist())
     lonely = query[~query.identity.isin(gallery_identities)]
@@ -56,22 +56,22 @@ def _unmatched_queries(release: Release, name: str) -> list[Finding]:
 
 
 @check("protocol.a2g_matches")
-def a2g_queries_have_matches(release: Release) -> list[Finding]:
+def a2g_queries_have_matches(facts: ReleaseFacts) -> list[Finding]:
     """Every a2g query (aerial) has a true match in the ground gallery."""
-    return _unmatched_queries(release, "a2g")
+    return _unmatched_queries(facts, "a2g")
 
 
 @check("protocol.g2a_matches")
-def g2a_queries_have_matches(release: Release) -> list[Finding]:
+def g2a_queries_have_matches(facts: ReleaseFacts) -> list[Finding]:
     """Every g2a query (ground) has a true match in the aerial gallery."""
-    return _unmatched_queries(release, "g2a")
+    return _unmatched_queries(facts, "g2a")
 
 
 @check("protocol.one_query")
-def one_query_per_test_identity(release: Release) -> list[Finding]:
+def one_query_per_test_identity(facts: ReleaseFacts) -> list[Finding]:
     """Each protocol has exactly one query per test identity: its query file group names every test
     identity once, and no other."""
-    rows = release.rows
+    rows = facts.rows
     test_ids = set(rows.identity[rows.file_split.isin(TEST_GROUPS)].tolist())
     findings = []
     for name, chosen in protocol.PROTOCOLS.items():
@@ -87,9 +87,9 @@ def one_query_per_test_identity(release: Release) -> list[Finding]:
 
 
 @check("protocol.query_not_in_other_gallery")
-def queries_stay_out_of_the_other_gallery(release: Release) -> list[Finding]:
+def queries_stay_out_of_the_other_gallery(facts: ReleaseFacts) -> list[Finding]:
     """No query of one protocol is in the other protocol's gallery (same image_id or same bytes)."""
-    rows = release.rows
+    rows = facts.rows
     findings = []
     for name, chosen in protocol.PROTOCOLS.items():
         other = next(p for p in protocol.PROTOCOLS.values() if p is not chosen)

@@ -1,4 +1,4 @@
-"""The registry of named checks: each is a function of the release that returns its findings.
+"""The registry of named checks: each is a pure function of a release's facts that returns its findings.
 
 A check says what it needs (the files, the rows' columns, the image pass, a profile); when that is
 missing the runner skips it and says why, instead of letting it fail for someone else's reason.
@@ -47,13 +47,13 @@ def check(name: str, severity: Severity = Severity.ERROR, needs: Needs = Needs.R
 def all_checks() -> list[Check]:
     """Every check, in report order (the order of the modules below, then of definition)."""
     from cvpair.checks import (  # noqa: F401 - importing registers the checks
-        card_checks,
+        card,
         integrity,
-        layout_checks,
+        layout,
         metadata,
-        profile_checks,
+        profile,
         protocol,
     )
 
-    order = ("layout.", "profile.", "integrity.", "protocol.", "metadata.", "card.")
-    return sorted(CHECKS.values(), key=lambda c: order.index(c.name.split(".")[0] + "."))
+    order = ("layout", "profile", "integrity", "protocol", "metadata", "card")  # the modules, by name
+    return sorted(CHECKS.values(), key=lambda c: order.index(c.name.split(".")[0]))

@@ -1,7 +1,10 @@
-"""`validate_release`: open a release read-only, run the image pass once, then every registered check.
+"""`validate_release`: gather a release's facts once (read-only), run every registered check on them (pure
+functions of the facts), report.
 
-Only what the image workers import anyway is imported up front: the checks and the release reader (pandas,
-`datasets`: about half a second) are imported once the workers are starting, so the two overlap.
+The image pass is the slow fact: its workers decode while the checks that need no image run, and its
+results complete the facts for those that do. Only what the image workers import anyway is imported up
+front: the checks and the facts' reader (pandas, `datasets`: about half a second) are imported once the
+workers are starting, so the two overlap.
 """
 
 from __future__ import annotations
@@ -10,89 +13,49 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import pyarrow as pa
-
 from cvpair.checks.registry import Check, Needs, all_checks
 from cvpair.checks.report import CheckResult, Finding, Report, Status
-from cvpair.checks.scan import DEFAULT_PHASH_SAMPLE, ImagePass, default_workers, scanning
-from cvpair.errors import CvpairError
-from cvpair.profiles import load_profile
+from cvpair.checks.scan import DEFAULT_PHASH_SAMPLE, default_workers, scanning
 
 if TYPE_CHECKING:
-    from cvpair.checks.release import Release
+    from cvpair.checks.facts import ReleaseFacts
 
 
-def _attach_profile(release: Release, name: str | None) -> None:
-    """Resolve the profile: the one asked for (unknown: an error), else the one provenance.json names."""
-    explicit = name is not None
-    name = name or (release.provenance or {}).get("profile")
-    if not name:
-        release.profile_problem = "no profile: pass --profile or record 'profile' in provenance.json"
-        return
-    try:
-        release.profile = load_profile(name)
-    except CvpairError as error:
-        if explicit:
-            raise
-        release.profile_problem = f"provenance.json names {error}"
-        return
-
-
-def _missing(check: Check, release: Release) -> str | None:
-    """Why `check` cannot run on `release`, or None when it can."""
+def _missing(check: Check, facts: ReleaseFacts) -> str | None:
+    """Why `check` cannot run on `facts`, or None when it can."""
     if check.needs is Needs.FILES:
         return None
-    if release.rows is None:
-        return release.rows_problem
-    if check.needs is Needs.IMAGES and release.images is None:
-        return release.images_problem
-    if check.needs is Needs.PROFILE and release.profile is None:
-        return release.profile_problem
+    if facts.rows is None:
+        return facts.rows_problem
+    if check.needs is Needs.IMAGES and facts.images is None:
+        return facts.images_problem
+    if check.needs is Needs.PROFILE and facts.profile is None:
+        return facts.profile_problem
     return None
 
 
-def run_check(check: Check, release: Release) -> CheckResult:
-    reason = _missing(check, release)
+def run_check(check: Check, facts: ReleaseFacts) -> CheckResult:
+    """The result of one check on `facts` (a pure function of them)."""
+    reason = _missing(check, facts)
     if reason:
         return CheckResult(check.name, check.severity, Status.SKIP, note=f"skipped: {reason}")
     try:
-        findings = tuple(check.run(release))
+        findings = tuple(check.run(facts))
     except Exception as error:  # noqa: BLE001 - one broken check must not hide the others' results
         findings = (Finding(f"the check itself failed on this release: {type(error).__name__}: {error}"),)
     status = Status.FAIL if findings else Status.PASS
     return CheckResult(check.name, check.severity, status, findings, note=check.doc.splitlines()[0])
 
 
-def _open(path: Path, profile: str | None, image_pass: ImagePass) -> Release:
-    """Open the release, read its rows and start the image pass on its files (when the rows read)."""
-    from cvpair.checks.integrity import thumbnail_rows
-    from cvpair.checks.release import load_rows, open_release
-
-    release = open_release(path)
-    _attach_profile(release, profile)
-    load_rows(release)
-    if release.rows is not None:
-        image_pass.start(release.files, thumbnail_rows(release))
-    return release
-
-
-def _collect(image_pass: ImagePass, release: Release) -> None:
-    """Wait for the image pass and keep its facts, or say in `images_problem` why there are none."""
-    try:
-        release.images = image_pass.facts()
-    except (OSError, pa.ArrowException) as error:
-        release.images_problem = f"the images could not be read: {error}"
-
-
-def _sections(release: Release) -> dict[str, dict]:
+def _sections(facts: ReleaseFacts) -> dict[str, dict]:
     """The report's summary per protocol and of image formats, from what could be read."""
     from cvpair.checks.sections import format_counts, protocol_sections
 
     sections = {}
-    if release.rows is not None:
-        sections["protocols"] = protocol_sections(release.rows)
-    if release.images is not None:
-        sections["image_formats"] = format_counts(release.images.format)
+    if facts.rows is not None:
+        sections["protocols"] = protocol_sections(facts.rows)
+    if facts.images is not None:
+        sections["image_formats"] = format_counts(facts.images.format)
     return sections
 
 
@@ -110,16 +73,21 @@ def validate_release(
     """
     started = time.perf_counter()
     with scanning(workers or default_workers(), phash_sample) as image_pass:
-        # the workers start up (a new interpreter each) while this process reads the rows and finds which
-        # thumbnails to ask for; then they decode while it runs every check that needs no image
-        release = _open(Path(path), profile, image_pass)
+        # the workers start up (a new interpreter each) while this process gathers the facts of the rows
+        # (which finds the thumbnails to ask for); then they decode while it runs every check that needs
+        # no image, and their results complete the facts for the checks that do
+        from cvpair.checks.facts import gather_facts, with_images
+
+        facts = gather_facts(Path(path), profile)
+        if facts.rows is not None:
+            image_pass.start(facts.files, facts.thumbnail_rows)
         checks = all_checks()
-        results = {c.name: run_check(c, release) for c in checks if c.needs is not Needs.IMAGES}
-        if release.rows is not None:
-            _collect(image_pass, release)
-    results.update((c.name, run_check(c, release)) for c in checks if c.needs is Needs.IMAGES)
-    report = Report(str(path), release.profile.name if release.profile else None)
+        results = {c.name: run_check(c, facts) for c in checks if c.needs is not Needs.IMAGES}
+        if facts.rows is not None:
+            facts = with_images(facts, image_pass.facts)
+    results.update((c.name, run_check(c, facts)) for c in checks if c.needs is Needs.IMAGES)
+    report = Report(str(path), facts.profile.name if facts.profile else None)
     report.results = [results[c.name] for c in checks]
-    report.sections = _sections(release)
+    report.sections = _sections(facts)
     report.seconds = time.perf_counter() - started
     return report

@@ -33,7 +33,7 @@ from cvpair.imagebytes import JPEG, PNG, is_cut_off
 if TYPE_CHECKING:  # workers import this module: keep pandas, datasets and the card out of them
     import pandas as pd
 
-    from cvpair.checks.release import DataFile
+    from cvpair.checks.facts import DataFile
 
 DEFAULT_PHASH_SAMPLE = 1 / 32  # ~470 rows of the full release: a wrong hash function cannot hide
 _GPS_IFD = 0x8825
@@ -42,12 +42,12 @@ THUMBNAIL_SIZE = (32, 32)
 
 @dataclass(frozen=True)
 class Task:
-    """A range of row groups of one file; `first_row` is the index of its first row in `Release.rows`."""
+    """A range of row groups of one file; `first_row` is the index of its first row in the release's rows."""
 
     path: str
     row_groups: tuple[int, ...]
     first_row: int
-    thumbnails: frozenset[int] = frozenset()  # rows (indices in `Release.rows`) to keep a thumbnail of
+    thumbnails: frozenset[int] = frozenset()  # rows (indices in the release's rows) to keep a thumbnail of
 
 
 class ImageFacts(NamedTuple):

@@ -7,10 +7,9 @@ from __future__ import annotations
 
 import re
 
+from cvpair.checks.facts import ReleaseFacts
 from cvpair.checks.registry import Needs, check
-from cvpair.checks.release import Release
 from cvpair.checks.report import Finding
-from cvpair.protocol import VIEWS
 
 _SECTION = re.compile(r"^#+\s*(.+?)\s*$", re.MULTILINE)
 _BIBTEX_BLOCK = re.compile(r"```(?:bibtex|bib)\s*\n(.*?)```", re.DOTALL | re.IGNORECASE)
@@ -33,16 +32,16 @@ def sections(body: str) -> dict[str, str]:
 
 
 @check("card.license", needs=Needs.FILES)
-def license_declared(release: Release) -> list[Finding]:
+def license_declared(facts: ReleaseFacts) -> list[Finding]:
     """The YAML header declares a licence, and a License section of the text names the same one."""
-    if release.card_problem:
-        return [Finding(release.card_problem)]
-    declared = (release.card_yaml or {}).get("license")
+    if facts.card_problem:
+        return [Finding(facts.card_problem)]
+    declared = (facts.card_yaml or {}).get("license")
     if not declared:
         return [Finding("README.md's YAML header declares no license")]
     wrong = [
         title
-        for title, text in sections(release.card_body).items()
+        for title, text in sections(facts.card_body).items()
         if title.startswith(("licen", "terms")) and _squash(str(declared)) not in _squash(text)
     ]
     return (
@@ -62,10 +61,10 @@ def _balanced(text: str) -> bool:
 
 
 @check("card.citation", needs=Needs.FILES)
-def citation_well_formed(release: Release) -> list[Finding]:
+def citation_well_formed(facts: ReleaseFacts) -> list[Finding]:
     """Each BibTeX block in the card is a well-formed entry with author, title and year (if there is one)."""
     bad = []
-    for number, block in enumerate(_BIBTEX_BLOCK.findall(release.card_body), start=1):
+    for number, block in enumerate(_BIBTEX_BLOCK.findall(facts.card_body), start=1):
         fields = {m.lower() for m in re.findall(r"(\w+)\s*=", block)}
         problems = [] if _BIBTEX_ENTRY.search(block) else ["no @type{key, header"]
         problems += [] if _balanced(block) else ["unbalanced braces"]
@@ -124,17 +123,13 @@ def written_counts(body: str) -> list[tuple[tuple[str, ...], str, str]]:
     return counts
 
 
-def _protocol_counts(release: Release) -> list[str]:
+def _protocol_counts(facts: ReleaseFacts) -> list[str]:
     """Disagreements between the card's protocol table (file group | view | images | identities) and the
     rows of each file group in each view."""
-    rows = release.rows
-    view = rows["view"].map(dict(enumerate(VIEWS)))
-    grouped = rows.groupby([rows.file_split, view]).identity
-    actual = {key: (int(group.nunique()), len(group)) for key, group in grouped}
     wrong = []
-    for row in (r for table in counts_tables(release.card_body, PROTOCOL_TABLE) for r in table):
+    for row in (r for table in counts_tables(facts.card_body, PROTOCOL_TABLE) for r in table):
         key = (row.get("file group", "").strip("` "), row.get("view", ""))
-        identities, images = actual.get(key, (0, 0))
+        identities, images = facts.group_counts.get(key, (0, 0))
         for column, value in (("identities", identities), ("images", images)):
             if row.get(column, "").replace(",", "") != str(value):
                 wrong.append(f"{'/'.join(key)} {column}: card {row.get(column)!r}, data {value}")
@@ -142,18 +137,18 @@ def _protocol_counts(release: Release) -> list[str]:
 
 
 @check("card.counts")
-def counts_match(release: Release) -> list[Finding]:
+def counts_match(facts: ReleaseFacts) -> list[Finding]:
     """Every identities / images count README.md states (its counts table above all, and its protocol table
     per file group and view) is the data's."""
-    if not counts_tables(release.card_body):
+    if not counts_tables(facts.card_body):
         return [Finding("README.md has no counts table (split | view | identities | images)")]
     wrong = []
-    for key, column, written in written_counts(release.card_body):
-        identities, images = release.counts.get(key, (0, 0))  # a split or view the data lacks has none
+    for key, column, written in written_counts(facts.card_body):
+        identities, images = facts.counts.get(key, (0, 0))  # a split or view the data lacks has none
         actual = identities if column == "identities" else images
         if written.replace(",", "") != str(actual):
             wrong.append(f"{'/'.join(key) or 'total'} {column}: card {written!r}, data {actual}")
-    wrong += _protocol_counts(release)
+    wrong += _protocol_counts(facts)
     return (
         [Finding("counts in README.md that disagree with the data", tuple(dict.fromkeys(wrong)))]
         if wrong

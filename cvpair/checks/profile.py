@@ -7,18 +7,18 @@ import csv
 import pandas as pd
 
 from cvpair import protocol
+from cvpair.checks.facts import ReleaseFacts
 from cvpair.checks.registry import Needs, check
-from cvpair.checks.release import Release
 from cvpair.checks.report import Finding, Severity
 from cvpair.release import layout
 
 MANIFEST_COLUMNS = list(layout.SPLIT_COLUMNS)
 
 
-def _expected(release: Release) -> dict[tuple[str, ...], dict[str, int | None]]:
+def _expected(facts: ReleaseFacts) -> dict[tuple[str, ...], dict[str, int | None]]:
     """The sizes the profile's table fixes: identities and images in total, identities per split, images
     per split and view (the counts per file group are `protocol.counts`)."""
-    profile = release.profile
+    profile = facts.profile
     assert profile is not None
     expected: dict[tuple[str, ...], dict[str, int | None]] = {
         (): {"identities": profile.identities, "images": profile.images}
@@ -35,11 +35,11 @@ def _expected(release: Release) -> dict[tuple[str, ...], dict[str, int | None]]:
 
 
 @check("profile.counts", needs=Needs.PROFILE)
-def counts_match_profile(release: Release) -> list[Finding]:
+def counts_match_profile(facts: ReleaseFacts) -> list[Finding]:
     """Identities and images in total, per split and per view equal the profile's table (where it has one)."""
-    actual = release.counts
+    actual = facts.counts
     wrong = []
-    for key, sizes in _expected(release).items():
+    for key, sizes in _expected(facts).items():
         have = dict(zip(("identities", "images"), actual.get(key, (0, 0)), strict=True))
         where = "/".join(key) or "total"
         wrong += [
@@ -47,24 +47,24 @@ def counts_match_profile(release: Release) -> list[Finding]:
             for k, v in sizes.items()
             if v is not None and v != have[k]
         ]
-    return [Finding(f"sizes differ from profile {release.profile.name!r}", tuple(wrong))] if wrong else []
+    return [Finding(f"sizes differ from profile {facts.profile.name!r}", tuple(wrong))] if wrong else []
 
 
 @check("profile.test_fraction", severity=Severity.WARNING, needs=Needs.PROFILE)
-def test_fraction(release: Release) -> list[Finding]:
+def test_fraction(facts: ReleaseFacts) -> list[Finding]:
     """Without a table of counts, the share of identities in test is the profile's test_fraction, to the
     nearest identity."""
-    if release.profile.table is not None:
+    if facts.profile.table is not None:
         return []
-    manifest = release.manifest
+    manifest = facts.manifest
     total, test = manifest.identity.nunique(), manifest[manifest.split == protocol.TEST].identity.nunique()
-    wanted = release.profile.test_fraction * total
+    wanted = facts.profile.test_fraction * total
     if abs(test - wanted) <= 1:
         return []
     return [Finding(f"{test} of {total} identities are in test; the profile asks for {wanted:.0f}")]
 
 
-def _compare_manifest(release: Release, path, name: str) -> list[Finding]:
+def _compare_manifest(facts: ReleaseFacts, path, name: str) -> list[Finding]:
     try:
         with path.open(newline="") as handle:
             lines = list(csv.reader(handle))
@@ -73,7 +73,7 @@ def _compare_manifest(release: Release, path, name: str) -> list[Finding]:
     if not lines or lines[0] != MANIFEST_COLUMNS:
         return [Finding(f"{name} header is not {','.join(MANIFEST_COLUMNS)}")]
     written = pd.DataFrame(lines[1:], columns=MANIFEST_COLUMNS)
-    implied = release.manifest
+    implied = facts.manifest
     findings = []
     written_ids, implied_ids = set(written.image_id.tolist()), set(implied.image_id.tolist())  # tolist: 10x
     if extra := sorted(written_ids - implied_ids):
@@ -100,29 +100,25 @@ def _compare_manifest(release: Release, path, name: str) -> list[Finding]:
 
 
 @check("profile.manifest")
-def release_manifest(release: Release) -> list[Finding]:
+def release_manifest(facts: ReleaseFacts) -> list[Finding]:
     """splits.csv lists exactly the data's images, with their identity, view and split."""
-    path = release.root / layout.SPLIT_MANIFEST
+    path = facts.root / layout.SPLIT_MANIFEST
     if not path.is_file():
         return [Finding("missing", (layout.SPLIT_MANIFEST,))]
-    return _compare_manifest(release, path, layout.SPLIT_MANIFEST)
+    return _compare_manifest(facts, path, layout.SPLIT_MANIFEST)
 
 
 @check("profile.file_groups", needs=Needs.PROFILE)
-def file_groups_match_profile(release: Release) -> list[Finding]:
+def file_groups_match_profile(facts: ReleaseFacts) -> list[Finding]:
     """Images of each file group and view equal the profile's table (train per view, and each protocol's
     query and gallery), where it has one."""
-    table = release.profile.table
+    table = facts.profile.table
     if table is None:
         return []
-    rows = release.rows
-    view = rows["view"].map(dict(enumerate(protocol.VIEWS)))
-    actual = rows.groupby([rows.file_split, view]).size().to_dict()
+    actual = {key: count.images for key, count in facts.group_counts.items()}
     wrong = [
         f"{group} {view_name}: {actual.get((group, view_name), 0)} (profile {wanted})"
         for (group, view_name), wanted in table.images.items()
         if actual.get((group, view_name), 0) != wanted
     ]
-    return (
-        [Finding(f"file groups differ from profile {release.profile.name!r}", tuple(wrong))] if wrong else []
-    )
+    return [Finding(f"file groups differ from profile {facts.profile.name!r}", tuple(wrong))] if wrong else []

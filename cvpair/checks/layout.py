@@ -7,8 +7,8 @@ import fnmatch
 from datasets import Features
 
 from cvpair import protocol
+from cvpair.checks.facts import ReleaseFacts
 from cvpair.checks.registry import Needs, check
-from cvpair.checks.release import Release
 from cvpair.checks.report import Finding
 from cvpair.protocol import VIEWS
 from cvpair.release import layout
@@ -16,33 +16,33 @@ from cvpair.schema import arrow_schema, features
 
 
 @check("layout.files", needs=Needs.FILES)
-def required_files(release: Release) -> list[Finding]:
+def required_files(facts: ReleaseFacts) -> list[Finding]:
     """Every file group has Parquet data, the manifest and provenance are there, no stray data files."""
     findings = []
-    missing = [f"{layout.data_pattern(s)}" for s in protocol.FILE_GROUP_NAMES if not release.files_of(s)]
-    missing += [n for n in (layout.SPLIT_MANIFEST, layout.PROVENANCE) if not (release.root / n).is_file()]
+    missing = [f"{layout.data_pattern(s)}" for s in protocol.FILE_GROUP_NAMES if not facts.files_of(s)]
+    missing += [n for n in (layout.SPLIT_MANIFEST, layout.PROVENANCE) if not (facts.root / n).is_file()]
     if missing:
         findings.append(Finding("missing from the release", tuple(missing)))
-    if (release.root / layout.PROVENANCE).is_file() and release.provenance is None:
+    if (facts.root / layout.PROVENANCE).is_file() and facts.provenance is None:
         findings.append(Finding("not a JSON object", (layout.PROVENANCE,)))
-    stray = tuple(f.name for f in release.files if f.file_split is None)
+    stray = tuple(f.name for f in facts.files if f.file_split is None)
     if stray:
         findings.append(Finding(f"Parquet files outside the file groups {protocol.FILE_GROUP_NAMES}", stray))
     return findings
 
 
 @check("layout.parquet", needs=Needs.FILES)
-def readable_parquet(release: Release) -> list[Finding]:
+def readable_parquet(facts: ReleaseFacts) -> list[Finding]:
     """Every Parquet file's footer reads (a truncated or foreign file does not)."""
-    return [Finding(f"unreadable Parquet ({f.error})", (f.name,)) for f in release.files if f.error]
+    return [Finding(f"unreadable Parquet ({f.error})", (f.name,)) for f in facts.files if f.error]
 
 
 @check("layout.schema", needs=Needs.FILES)
-def declared_schema(release: Release) -> list[Finding]:
+def declared_schema(facts: ReleaseFacts) -> list[Finding]:
     """Each file's columns, types and nullability equal `cvpair.schema.arrow_schema()` (metadata aside)."""
     declared = arrow_schema()
     findings = []
-    for data_file in release.files:
+    for data_file in facts.files:
         if data_file.schema is None or data_file.schema.equals(declared, check_metadata=False):
             continue
         actual = data_file.schema
@@ -66,10 +66,10 @@ def declared_schema(release: Release) -> list[Finding]:
     return findings
 
 
-def _configs(release: Release) -> dict[str, dict[str, list[str]]]:
+def _configs(facts: ReleaseFacts) -> dict[str, dict[str, list[str]]]:
     """config name -> split -> data_files patterns, as the card's YAML declares them."""
     configs = {}
-    for config in (release.card_yaml or {}).get("configs") or []:
+    for config in (facts.card_yaml or {}).get("configs") or []:
         splits: dict[str, list[str]] = {}
         for entry in config.get("data_files") or []:
             paths = entry.get("path")
@@ -78,24 +78,24 @@ def _configs(release: Release) -> dict[str, dict[str, list[str]]]:
     return configs
 
 
-def _resolve(release: Release, pattern: str) -> list[str]:
-    names = [f.name for f in release.files]
+def _resolve(facts: ReleaseFacts, pattern: str) -> list[str]:
+    names = [f.name for f in facts.files]
     return [n for n in names if fnmatch.fnmatchcase(n, pattern)] or sorted(
-        p.relative_to(release.root).as_posix() for p in release.root.glob(pattern) if p.is_file()
+        p.relative_to(facts.root).as_posix() for p in facts.root.glob(pattern) if p.is_file()
     )
 
 
 @check("layout.configs", needs=Needs.FILES)
-def configs_resolve(release: Release) -> list[Finding]:
+def configs_resolve(facts: ReleaseFacts) -> list[Finding]:
     """The card's YAML has the a2g and g2a configs, each split maps to its file group and resolves."""
-    if release.card_problem:
-        return [Finding(release.card_problem)]
-    configs = _configs(release)
+    if facts.card_problem:
+        return [Finding(facts.card_problem)]
+    configs = _configs(facts)
     findings = []
     unresolved, wrong = [], []
     for name, splits in configs.items():
         for split, patterns in splits.items():
-            unresolved += [f"{name}/{split}: {p}" for p in patterns if not _resolve(release, p)]
+            unresolved += [f"{name}/{split}: {p}" for p in patterns if not _resolve(facts, p)]
     for name, chosen in protocol.PROTOCOLS.items():
         if name not in configs:
             findings.append(Finding("config missing from the card's YAML", (name,)))
@@ -113,16 +113,16 @@ def configs_resolve(release: Release) -> list[Finding]:
 
 
 @check("layout.dataset_info", needs=Needs.FILES)
-def dataset_info_matches(release: Release) -> list[Finding]:
+def dataset_info_matches(facts: ReleaseFacts) -> list[Finding]:
     """The card's dataset_info gives the declared features and each split's true number of rows."""
-    if release.card_problem:
-        return [Finding(release.card_problem)]
-    infos = (release.card_yaml or {}).get("dataset_info")
+    if facts.card_problem:
+        return [Finding(facts.card_problem)]
+    infos = (facts.card_yaml or {}).get("dataset_info")
     infos = [infos] if isinstance(infos, dict) else list(infos or [])
     by_config = {info.get("config_name", "default"): info for info in infos}
-    configs = _configs(release)
-    rows = {f.name: f.num_rows for f in release.files}
-    unreadable = {f.name for f in release.files if f.error}
+    configs = _configs(facts)
+    rows = {f.name: f.num_rows for f in facts.files}
+    unreadable = {f.name for f in facts.files if f.error}
     findings = []
     missing, wrong_features, wrong_sizes = [], [], []
     for name in configs:
@@ -138,7 +138,7 @@ def dataset_info_matches(release: Release) -> list[Finding]:
             wrong_features.append(name)
         for split in info.get("splits") or []:
             patterns = configs[name].get(split.get("name"), [])
-            names = [n for p in patterns for n in _resolve(release, p)]
+            names = [n for p in patterns for n in _resolve(facts, p)]
             if any(n in unreadable for n in names):
                 continue  # layout.parquet reports these files; their row counts are unknown
             actual = sum(rows.get(n, 0) for n in names)
@@ -156,10 +156,10 @@ def dataset_info_matches(release: Release) -> list[Finding]:
 
 
 @check("layout.file_groups")
-def rows_in_their_file_group(release: Release) -> list[Finding]:
+def rows_in_their_file_group(facts: ReleaseFacts) -> list[Finding]:
     """View labels are aerial or ground, query and gallery files hold their one view each, every file is
     sorted by image_id."""
-    rows = release.rows
+    rows = facts.rows
     findings = []
     unknown = rows[~rows["view"].isin(range(len(VIEWS)))]
     if len(unknown):

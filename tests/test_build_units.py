@@ -207,7 +207,7 @@ def test_queries_are_the_earliest_frame_of_each_test_identity_and_view():
         assert set(group.file_group) == {query.file_group.iloc[0], gallery}
 
 
-def test_the_largest_groups_give_up_crops_first_and_test_groups_keep_two():
+def test_trimming_to_a_table_keeps_the_same_share_of_every_group_and_test_groups_keep_two():
     meta = _population(30, lambda i, v: 2 + (i * 7 + v * 3) % 20)
     table = _table(10, 10, (40, 35), (45, 30))
     result = curate(meta, CurateParams(dedup_bits=0), Targets(table), seed=3)
@@ -218,13 +218,12 @@ def test_the_largest_groups_give_up_crops_first_and_test_groups_keep_two():
         for view in (0, 1):
             ids = rows.identity[rows.split == split].unique()
             kept, had = sizes.loc[ids, view], before.loc[ids, view]
-            # Water-filling: groups that lost crops end within one crop of each other, at or above every
-            # group of their split and view that lost none.
-            trimmed = kept[kept < had]
-            assert trimmed.max() - trimmed.min() <= 1
-            if (kept == had).any():
-                assert trimmed.min() >= kept[kept == had].max() - 1
-            assert (kept >= minimum).all()
+            share = kept.sum() / had.sum()
+            # every group above its minimum keeps its share of its crops, to within one crop
+            above = kept > minimum
+            assert (abs(kept[above] - had[above] * share) < 1.5).all(), (split, view)
+            assert (kept >= minimum).all() and (kept <= had).all()
+            assert kept[had == had.max()].min() > kept[had == had.min()].max()  # the spread survives
 
 
 def test_identities_without_two_images_in_each_view_are_never_test():

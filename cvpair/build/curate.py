@@ -238,9 +238,10 @@ def _split_identities(result: Curation, targets: Targets, seed: int) -> dict[int
     return splits
 
 
-def _level_caps(sizes: dict[tuple[int, int], int], images: int, minimum: int, where: str) -> dict:
-    """Caps that keep exactly `images` crops over the groups `sizes`: the most populated give up crops
-    first, so every group keeps at least `minimum` and groups end up as even as they can be."""
+def _share_caps(sizes: dict[tuple[int, int], int], images: int, minimum: int, where: str) -> dict:
+    """Caps that keep exactly `images` crops over the groups `sizes`, every group the same share of its
+    crops (to within one crop; at least `minimum`): trimming keeps the spread between well-filmed and
+    briefly seen identities, as a real campaign has it, instead of levelling the largest groups."""
     total = sum(sizes.values())
     if total < images:
         raise CvpairError(
@@ -248,24 +249,32 @@ def _level_caps(sizes: dict[tuple[int, int], int], images: int, minimum: int, wh
         )
     if images < minimum * len(sizes):
         raise CvpairError(f"{images} {where} images cannot give {len(sizes)} identities {minimum} each")
-    counts = np.array(list(sizes.values()))
-    level = max(n for n in range(minimum, int(counts.max()) + 1) if np.minimum(counts, n).sum() <= images)
-    caps = {group: min(size, level) for group, size in sizes.items()}
-    spare = images - sum(caps.values())
-    # Groups above the level get one more crop each until the total is exact: the larger ones first.
-    above = sorted((g for g, size in sizes.items() if size > level), key=lambda g: (-sizes[g], g))
-    for group in above[:spare]:
-        caps[group] += 1
-    return caps
+    groups = sorted(sizes)
+    counts = np.array([sizes[g] for g in groups])
+    floor = np.minimum(counts, minimum)
+
+    def kept(share: float) -> np.ndarray:
+        return np.maximum(floor, np.floor(counts * share).astype(int))
+
+    low, high = 0.0, 1.0  # kept(low) fits, kept(high) does not (or is exact at 1.0)
+    for _ in range(60):
+        middle = (low + high) / 2
+        low, high = (middle, high) if kept(middle).sum() <= images else (low, middle)
+    caps = kept(low)
+    # The crops still missing go, one each, to the groups nearest to their next crop at the share found.
+    nearest = sorted(np.flatnonzero(caps < counts), key=lambda i: (caps[i] - counts[i] * high, groups[i]))
+    caps[nearest[: images - int(caps.sum())]] += 1
+    return dict(zip(groups, caps.tolist(), strict=True))
 
 
 def _trim_to_table(result: Curation, splits: dict[int, str], table: Table) -> None:
-    """Exactly the table's images per split and view, keeping the most diverse crops of each identity."""
+    """Exactly the table's images per split and view, each identity keeping the same share of its crops
+    (its most diverse ones)."""
     sizes = _group_sizes(result.rows)
     caps = {}
     for split in protocol.SPLITS:
         minimum = protocol.MIN_TEST_IMAGES_PER_VIEW if split == protocol.TEST else 1
         for label, view in enumerate(protocol.VIEWS):
             groups = {g: n for g, n in sizes.items() if splits[g[0]] == split and g[1] == label}
-            caps |= _level_caps(groups, table.view_images(split, view), minimum, f"{split} {view}")
+            caps |= _share_caps(groups, table.view_images(split, view), minimum, f"{split} {view}")
     _cap_groups(result, caps, PROFILE_IMAGES)

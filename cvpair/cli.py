@@ -307,13 +307,13 @@ def import_command(
     """Import a Market-1501-style tree (the published CVPair v1.0 folders) as a release at OUT."""
     from cvpair.checks.scan import default_workers
     from cvpair.market.importer import import_tree, render
-    from cvpair.release.register import register_release
 
     workers = workers or default_workers()
-    result = import_tree(source, out, profile=profile, workers=workers, strip=strip_metadata)
+    result = import_tree(
+        source, out, profile=profile, workers=workers, strip=strip_metadata, register=register
+    )
     click.echo(render(result.report))
     if register:
-        register_release(result.release)
         click.echo('registered: load_dataset("cvpair") now loads this release offline, from any folder')
     click.echo(f"release written to {result.release} in {result.seconds:.1f} s")
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -150,6 +151,19 @@ def test_import_then_export_gives_exactly_the_same_files_with_the_same_bytes(
     exported = export_release(imported, tmp_path / "exported").tree
     assert _images(exported) == _images(pristine_tree)
     assert len(_images(exported)) == SMALL.images + SMALL.train_ground + SMALL.train_aerial  # train twice
+
+
+def test_the_card_figures_a_painter_process_draws_are_those_drawn_in_process(imported, tmp_path):
+    from cvpair.release.card import write_card
+
+    again = Path(shutil.copytree(imported, tmp_path / "again"))
+    shutil.rmtree(again / "card")
+    write_card(again)  # no painter: drawn here
+    figures = sorted(p.name for p in (imported / "card").glob("*.png"))
+    assert len(figures) == 4
+    assert {n: (again / "card" / n).read_bytes() for n in figures} == {
+        n: (imported / "card" / n).read_bytes() for n in figures
+    }
 
 
 def test_a_profile_with_the_trees_counts_passes_and_one_count_off_names_the_folder(pristine_tree):
@@ -327,6 +341,24 @@ def test_cvpair_import_prints_the_counts_and_cvpair_export_writes_the_tree(prist
     assert _images(tree) == _images(pristine_tree)
     again = CliRunner().invoke(main, ["export", str(release), "-o", str(tree)])
     assert again.exit_code == 2 and f"{tree}: output folder exists" in again.output
+
+
+def test_cvpair_import_registers_the_release_for_load_dataset_by_its_bare_name(pristine_tree, tmp_path):
+    # Registered from the staged release while the card's figures are drawn, before it is moved into place.
+    env = {**os.environ, "HF_HOME": str(tmp_path / "hf"), "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"}
+    env.pop("HF_DATASETS_CACHE", None)
+    release = tmp_path / "release"
+    command = [Path(sys.executable).with_name("cvpair"), "import", pristine_tree, "-o", release]
+    subprocess.run([*command, "--workers", "2"], check=True, env=env, capture_output=True, timeout=600)
+    assert not list(tmp_path.glob(".release*")), "a staging folder or lock was left behind"
+    load = "import datasets; d = datasets.load_dataset('cvpair'); print({s: d[s].num_rows for s in d})"
+    (elsewhere := tmp_path / "elsewhere").mkdir()
+    loaded = subprocess.run(
+        [sys.executable, "-c", load], cwd=elsewhere, env=env, capture_output=True, text=True, timeout=300
+    )
+    assert loaded.returncode == 0, loaded.stderr[-3000:]
+    train = SMALL.train_ground + SMALL.train_aerial
+    assert loaded.stdout.strip() == str({"train": train, "query": 3, "gallery": SMALL.ground_gallery})
 
 
 def _with_gps(path: Path) -> bytes:

@@ -8,6 +8,8 @@ the Jinja2 template `cards/dataset_card.md` (Hugging Face card sections plus the
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from concurrent.futures import Executor
 from functools import cache
 from importlib.resources import files
 from pathlib import Path
@@ -24,8 +26,9 @@ from cvpair.profiles import load_profile
 from cvpair.release import layout
 from cvpair.release.about import about
 from cvpair.release.croissant import write_croissant
-from cvpair.release.example_pairs import EXAMPLE_PAIRS, write_example_pairs
-from cvpair.release.plots import CARD_DIR, PLOTS, write_plots
+from cvpair.release.example_pairs import EXAMPLE_PAIRS
+from cvpair.release.figures import draw_figures
+from cvpair.release.plots import CARD_DIR, PLOTS
 from cvpair.release.provenance import read_provenance, toolkit_version
 from cvpair.release.statistics import ReleaseStatistics, release_statistics
 from cvpair.schema import FIELDS, features
@@ -150,18 +153,25 @@ def render_card(release: Path, stats: ReleaseStatistics | None = None) -> str:
     )
 
 
-def write_card(release: Path) -> Path:
+def write_card(
+    release: Path, painter: Executor | None = None, then: Callable[[Path], object] | None = None
+) -> Path:
     """(Re)write the card of `release` with its figures and its Croissant file; return the card's path.
 
-    Every build calls this on its staging folder, so every release carries all three.
+    Every build calls this on its staging folder, so every release carries all three. With a `painter`
+    (`cvpair.release.figures.figure_painter`) the figures are drawn there while this process writes the
+    text and the Croissant file and then runs `then(release)`, which may read both but not the figures.
     """
     release = Path(release)
     stats = release_statistics(release)
-    write_plots(release, stats)
-    write_example_pairs(release, release / CARD_DIR)
+    drawing = draw_figures(release, stats, painter)
     path = release / layout.CARD
     temporary = path.with_suffix(".md.tmp")
     temporary.write_text(render_card(release, stats))
     temporary.replace(path)
     write_croissant(release)
+    if then is not None:
+        then(release)
+    if drawing is not None:
+        drawing.result()
     return path

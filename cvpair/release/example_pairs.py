@@ -9,7 +9,6 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
-from matplotlib.figure import Figure
 from PIL import Image
 
 from cvpair import protocol
@@ -39,6 +38,8 @@ def example_pairs(release: Path, shown: int = SHOWN) -> list[tuple[int, bytes, b
 
 def write_example_pairs(release: Path, folder: Path) -> Path:
     """Draw the example pairs into `folder/example_pairs.png` (written atomically, no date stamp)."""
+    from matplotlib.figure import Figure  # imported here: the card's text needs `EXAMPLE_PAIRS` only
+
     pairs = example_pairs(release)
     figure = Figure(figsize=(4.5, 2.2 * max(1, len(pairs))), dpi=100, layout="tight")
     if not pairs:

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-
-from matplotlib.axes import Axes
-from matplotlib.figure import Figure
+from typing import TYPE_CHECKING
 
 from cvpair.protocol import AERIAL, GROUND, VIEWS
 from cvpair.release.statistics import ReleaseStatistics, aerial_altitudes
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
 
 CARD_DIR = "card"
 VIEW_COLOURS = {AERIAL: "tab:blue", GROUND: "tab:orange"}
@@ -62,6 +63,8 @@ PLOTS: dict[str, tuple[str, Callable[[Axes, ReleaseStatistics], None]]] = {
 
 def write_plots(release: Path, stats: ReleaseStatistics) -> None:
     """Draw every plot of `PLOTS` into `release/card/`, each written atomically."""
+    from matplotlib.figure import Figure  # imported here: the card's text needs `PLOTS`, not matplotlib
+
     folder = release / CARD_DIR
     folder.mkdir(exist_ok=True)
     for name, (title, draw) in PLOTS.items():

@@ -12,8 +12,8 @@ import csv
 import json
 import os
 import shutil
-from collections.abc import Iterable, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import Executor, ThreadPoolExecutor
 from pathlib import Path
 
 import pyarrow as pa
@@ -100,12 +100,16 @@ def write_release(
     report: Mapping[str, object],
     overwrite: bool = False,
     max_shard_bytes: int = MAX_SHARD_BYTES,
+    painter: Executor | None = None,
+    on_staged: Callable[[Path], object] | None = None,
 ) -> Path:
     """Stream the rows of each file group (`protocol.FILE_GROUP_NAMES`, sorted by image_id) into a release
     at `out`.
 
     Returns the release path. `out` must not exist unless `overwrite`; the card is rendered from the
-    written data by `cvpair.release.card`.
+    written data by `cvpair.release.card`, its figures by `painter` if given. `on_staged(folder)` runs on
+    the staged release, everything written but the card's figures (which `painter` may still be drawing),
+    before it is moved into place: the registration for `load_dataset`, overlapping the drawing.
     """
     out = Path(out).resolve()
     if set(splits) != set(protocol.FILE_GROUP_NAMES):
@@ -113,7 +117,7 @@ def write_release(
     with OutputLock(
         out
     ):  # a no-op under a build's or import's own lock; else two writers would share staging
-        _stage(out, splits, provenance, report, max_shard_bytes)
+        _stage(out, splits, provenance, report, max_shard_bytes, painter, on_staged)
         _move_into_place(_staging(out), out, overwrite)
     return out
 
@@ -128,6 +132,8 @@ def _stage(
     provenance: Provenance,
     report: Mapping[str, object],
     max_shard_bytes: int,
+    painter: Executor | None,
+    on_staged: Callable[[Path], object] | None,
 ) -> None:
     """Write the whole release into its staging folder beside `out` (left by a killed writer: replaced)."""
     from cvpair.release.card import write_card
@@ -150,7 +156,7 @@ def _stage(
         rows.writerows(manifest_rows)
     for name, content in ((layout.PROVENANCE, provenance.to_dict()), (layout.BUILD_REPORT, report)):
         (staging / name).write_text(json.dumps(content, indent=2, sort_keys=True) + "\n")
-    write_card(staging)
+    write_card(staging, painter, then=on_staged)
 
 
 def _move_into_place(staging: Path, out: Path, overwrite: bool) -> None:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import cache
 from importlib.resources import files
 
 from cvpair import protocol
@@ -96,8 +97,10 @@ def read_table(raw: dict, where: str) -> Table:
     return table
 
 
+@cache
 def load_profile(name: str) -> Profile:
-    """The profile called `name`; a clear error lists the known ones."""
+    """The profile called `name`; a clear error lists the known ones. Read once per process: a build, its
+    card and a validation all ask for it."""
     path = files("cvpair.splits") / name / "profile.json"
     if not path.is_file():
         raise CvpairError(f"unknown profile {name!r}; known: {', '.join(available_profiles())}")

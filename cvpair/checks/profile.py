@@ -10,6 +10,7 @@ from cvpair import protocol
 from cvpair.checks.facts import ReleaseFacts
 from cvpair.checks.registry import Needs, check
 from cvpair.checks.report import Finding, Severity
+from cvpair.counts import Count
 from cvpair.release import layout
 
 MANIFEST_COLUMNS = list(layout.SPLIT_COLUMNS)
@@ -56,8 +57,8 @@ def test_fraction(facts: ReleaseFacts) -> list[Finding]:
     nearest identity."""
     if facts.profile.table is not None:
         return []
-    manifest = facts.manifest
-    total, test = manifest.identity.nunique(), manifest[manifest.split == protocol.TEST].identity.nunique()
+    total = facts.counts[()].identities
+    test = facts.counts.get((protocol.TEST,), Count(0, 0)).identities
     wanted = facts.profile.test_fraction * total
     if abs(test - wanted) <= 1:
         return []

@@ -11,24 +11,26 @@ from collections import Counter
 import pandas as pd
 
 from cvpair import protocol
-
-
-def _counts(rows: pd.DataFrame) -> dict[str, int]:
-    return {"images": len(rows), "identities": int(rows.identity.nunique())}
+from cvpair.counts import Count, count_by
 
 
 def protocol_sections(rows: pd.DataFrame) -> dict[str, dict]:
     """Per protocol: train, query and gallery counts (with their view) and the queries with a true match."""
+    groups = count_by(rows.identity, rows.file_split)
+
+    def counts(group: protocol.FileGroup) -> dict[str, int]:
+        identities, images = groups.get((group.name,), Count(0, 0))
+        return {"images": images, "identities": identities}
+
     sections = {}
-    train = rows[rows.file_split == protocol.TRAIN_GROUP.name]
     for name, chosen in protocol.PROTOCOLS.items():
         query = rows[rows.file_split == chosen.query.name]
         gallery = rows[rows.file_split == chosen.gallery.name]
         sections[name] = {
             "title": chosen.title,
-            protocol.TRAIN: _counts(train),
-            protocol.QUERY: {"view": chosen.query_view, **_counts(query)},
-            protocol.GALLERY: {"view": chosen.gallery_view, **_counts(gallery)},
+            protocol.TRAIN: counts(protocol.TRAIN_GROUP),
+            protocol.QUERY: {"view": chosen.query_view, **counts(chosen.query)},
+            protocol.GALLERY: {"view": chosen.gallery_view, **counts(chosen.gallery)},
             "queries_with_a_match": int(query.identity.isin(set(gallery.identity.tolist())).sum()),
         }
     return sections

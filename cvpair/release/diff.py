@@ -13,6 +13,7 @@ from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from cvpair.counts import count_by
 from cvpair.errors import InputError, Problem
 from cvpair.release import layout
 from cvpair.release.layout import SplitRow
@@ -142,13 +143,16 @@ def _identity_splits(manifest: dict[str, SplitRow]) -> dict[int, str]:
 
 
 def _counts(manifest: dict[str, SplitRow]) -> Counter[str]:
-    counts: Counter[str] = Counter()
-    identities: dict[str, set[int]] = defaultdict(set)
-    for row in manifest.values():
-        counts[f"{row.split}/{row.view}/images"] += 1
-        identities[f"{row.split}/{row.view}/identities"].add(row.identity)
-    counts.update({key: len(ids) for key, ids in identities.items()})
-    return counts
+    """Images and identities per split and view, keyed '<split>/<view>/<images|identities>'."""
+    rows = list(manifest.values())
+    counts = count_by([r.identity for r in rows], [r.split for r in rows], [r.view for r in rows])
+    return Counter(
+        {
+            f"{split}/{view}/{what}": value
+            for (split, view), count in counts.items()
+            for what, value in (("images", count.images), ("identities", count.identities))
+        }
+    )
 
 
 def _diff_provenance(old: Provenance, new: Provenance) -> ProvenanceDiff:

@@ -9,13 +9,13 @@ import numpy as np
 import pytest
 import torch
 from click.testing import CliRunner
+
+from cvpair import protocol
+from cvpair.cli import main
 from cvpair.training.blocks import EMBEDDING
 from cvpair.training.cvnet import build_model
 from cvpair.training.data import load_cvpair
 from cvpair.training.engine import CHECKPOINT, TrainConfig, fit
-
-from cvpair import protocol
-from cvpair.cli import main
 from tests.synthetic_release import Identity, write_identities
 
 IDENTITIES = [Identity(i, protocol.TRAIN, aerial=2, ground=2) for i in range(1, 5)]
@@ -99,9 +99,8 @@ def test_an_old_checkpoint_without_the_architecture_still_loads(checkpoint, tmp_
 
 
 def test_a_file_that_is_no_checkpoint_is_a_user_error(tmp_path):
-    from cvpair.training.checkpoint import load_model
-
     from cvpair.errors import InputError
+    from cvpair.training.checkpoint import load_model
 
     (tmp_path / "junk.pt").write_text("not a checkpoint")
     with pytest.raises(InputError, match="not a cvpair training checkpoint"):

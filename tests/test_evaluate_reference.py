@@ -10,12 +10,12 @@ import numpy as np
 import pytest
 import torch
 from click.testing import CliRunner
-from cvpair.training.cvnet import build_model
-from cvpair.training.data import ReidImage
-from cvpair.training.evaluation import embed
 from PIL import Image
 
 from cvpair.cli import main
+from cvpair.training.cvnet import build_model
+from cvpair.training.data import ReidImage
+from cvpair.training.evaluation import embed
 from tests.test_training import one_torch_thread  # noqa: F401 - autouse: the same single torch thread
 from tests.test_training_readers import vehicleid  # noqa: F401 - the tiny VehicleID tree
 

@@ -9,12 +9,12 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
-from cvpair.training.data import load_cvpair
 
 from cvpair import protocol
 from cvpair.cli import main
 from cvpair.market.importer import import_tree
 from cvpair.synth.market_tree import SMALL, write_market_tree
+from cvpair.training.data import load_cvpair
 
 
 @pytest.fixture(scope="module")

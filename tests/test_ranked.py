@@ -7,11 +7,11 @@ import io
 
 import numpy as np
 import pytest
+from PIL import Image
+
 from cvpair.training.data import Protocol, ReidImage
 from cvpair.training.evaluation import score_protocol
 from cvpair.training.ranked import draw, ranked_queries
-from PIL import Image
-
 from tests.release_factory import crop_pixels
 
 

@@ -14,6 +14,11 @@ import numpy as np
 import pytest
 import torch
 from click.testing import CliRunner
+
+import cvpair
+from cvpair.cli import main
+from cvpair.errors import InputError
+from cvpair.protocol import TEST, TRAIN
 from cvpair.training import checkpoint as checkpoints
 from cvpair.training.checkpoint import CHECKPOINT
 from cvpair.training.cvnet import build_model
@@ -21,11 +26,6 @@ from cvpair.training.data import Protocol, ReidData, ReidImage, load_cvpair
 from cvpair.training.dfc import FILTRATION_OPS, Genotype
 from cvpair.training.engine import TrainConfig, fit
 from cvpair.training.search import search_filtration, split_tracks
-
-import cvpair
-from cvpair.cli import main
-from cvpair.errors import InputError
-from cvpair.protocol import TEST, TRAIN
 from tests.synthetic_release import Identity, write_identities
 
 TRAIN_IDS, TEST_IDS = range(1, 33), range(33, 65)

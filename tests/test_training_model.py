@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 import torch
+from torch import nn
+
 from cvpair.training import cvnet
 from cvpair.training.blocks import EMBEDDING, TrainOutput
 from cvpair.training.cvnet import MODELS, CVNet, build_model
@@ -19,8 +21,6 @@ from cvpair.training.msl import MSL
 from cvpair.training.sampler import IdentitySampler
 from cvpair.training.summary import FLOPS_TARGET, PARAMS_TARGET, count_flops, summarize
 from cvpair.training.transforms import colour_jitter, hflip, pad_and_crop, random_erasing, resize
-from torch import nn
-
 from tests.test_training import one_torch_thread  # noqa: F401 - autouse: the same single torch thread
 
 

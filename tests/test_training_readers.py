@@ -6,12 +6,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from cvpair.training.data import decode
-from cvpair.training.vehicleid import TRIALS, load_vehicleid
-from cvpair.training.veri776 import load_veri776
 from PIL import Image
 
 from cvpair.errors import InputError
+from cvpair.training.data import decode
+from cvpair.training.vehicleid import TRIALS, load_vehicleid
+from cvpair.training.veri776 import load_veri776
 
 
 def _image(path: Path, shade: int) -> None:
@@ -126,9 +126,8 @@ def test_vehicleid_test_list_can_be_chosen(vehicleid):
 
 
 def test_several_draws_report_their_mean_and_spread():
-    from cvpair.training.evaluation import mean_metrics
-
     from cvpair.metrics import ReidMetrics
+    from cvpair.training.evaluation import mean_metrics
 
     first = ReidMetrics(0.5, {1: 0.4, 5: 0.8, 10: 1.0}, 0.2, 10, 0)
     second = ReidMetrics(0.7, {1: 0.6, 5: 0.8, 10: 1.0}, 0.4, 10, 0)

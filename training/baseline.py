@@ -7,8 +7,9 @@ baseline then comes from where the capacity is spent, not from more of it.
 
 from __future__ import annotations
 
-from cvpair.training.blocks import EMBEDDING, STAGES, Backbone, BNNeck, TrainOutput, conv_bn
 from torch import Tensor, nn
+
+from cvpair.training.blocks import EMBEDDING, STAGES, Backbone, BNNeck, TrainOutput, conv_bn
 
 BASELINE_STAGES = STAGES[:3] + ((STAGES[3][0], STAGES[3][1] + 1, STAGES[3][2]),)
 

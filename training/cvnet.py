@@ -11,11 +11,12 @@ from collections.abc import Callable
 from dataclasses import asdict
 
 import torch
+from torch import Tensor, nn
+
 from cvpair.training.baseline import Baseline
 from cvpair.training.blocks import EMBEDDING, STAGES, Backbone, BNNeck, TrainOutput, conv_bn
 from cvpair.training.dfc import DEFAULT_GENOTYPE, DFC, IDENTITY_GENOTYPE, Genotype
 from cvpair.training.msl import MSL
-from torch import Tensor, nn
 
 
 class CVNet(nn.Module):

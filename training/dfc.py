@@ -17,10 +17,10 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import torch
-from cvpair.training.blocks import conv_bn
 from torch import Tensor, nn
 
 from cvpair.errors import InputError, Problem
+from cvpair.training.blocks import conv_bn
 
 
 def channel_gate_weights(in_channels: int, out_channels: int, reduction: int) -> nn.Sequential:

@@ -18,6 +18,10 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from torch import nn
+from tqdm import tqdm
+
+from cvpair.metrics import ReidMetrics
 from cvpair.training import checkpoint as checkpoints
 from cvpair.training.data import ImageDataset, ReidData
 from cvpair.training.distributed import Distributed
@@ -26,10 +30,6 @@ from cvpair.training.losses import ReidLoss
 from cvpair.training.report import write_history
 from cvpair.training.sampler import IdentitySampler
 from cvpair.training.transforms import TrainTransform
-from torch import nn
-from tqdm import tqdm
-
-from cvpair.metrics import ReidMetrics
 
 CHECKPOINT = checkpoints.CHECKPOINT
 

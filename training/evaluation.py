@@ -13,14 +13,14 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 import torch.nn.functional as F
-from cvpair.training.data import ImageDataset, Protocol, ReidImage
-from cvpair.training.distributed import ONE_PROCESS, Distributed
-from cvpair.training.transforms import EvalTransform
 from torch import nn
 
 from cvpair.errors import InputError, Problem
 from cvpair.metrics import CMC_CURVE, NoValidQuery, ReidMetrics, evaluate
 from cvpair.reranking import rerank
+from cvpair.training.data import ImageDataset, Protocol, ReidImage
+from cvpair.training.distributed import ONE_PROCESS, Distributed
+from cvpair.training.transforms import EvalTransform
 
 SPREAD = ("mAP", "rank1", "rank5", "mINP")
 

@@ -6,8 +6,9 @@ from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
-from cvpair.training.blocks import TrainOutput
 from torch import Tensor
+
+from cvpair.training.blocks import TrainOutput
 
 
 def batch_hard_triplet(embeddings: Tensor, labels: Tensor, margin: float) -> Tensor:

@@ -10,8 +10,9 @@ back to the input.
 from __future__ import annotations
 
 import torch
-from cvpair.training.blocks import conv_bn
 from torch import Tensor, nn
+
+from cvpair.training.blocks import conv_bn
 
 
 class MSL(nn.Module):

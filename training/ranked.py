@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
 from cvpair.training.data import Protocol, ReidImage, decode
 from cvpair.training.evaluation import ProtocolResult
 

@@ -8,10 +8,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from cvpair.errors import InputError, Problem
 from cvpair.training.engine import TrainConfig
 from cvpair.training.evaluation import Scoring
-
-from cvpair.errors import InputError, Problem
 
 if TYPE_CHECKING:
     from cvpair.training.data import ReidData
@@ -172,6 +171,7 @@ class EvaluationRun:
 def recorded_source(checkpoint: Path) -> dict[str, str]:
     """The dataset kind and release a training checkpoint was trained on ({} when not recorded)."""
     import torch
+
     from cvpair.training.checkpoint import UNREADABLE
 
     try:

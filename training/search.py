@@ -15,6 +15,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import torch
+from tqdm import tqdm
+
+from cvpair.errors import InputError, Problem
 from cvpair.training.cvnet import CVNet
 from cvpair.training.data import ImageDataset, ReidData, ReidImage
 from cvpair.training.dfc import Genotype, MixedOp
@@ -30,9 +33,6 @@ from cvpair.training.engine import (
 from cvpair.training.losses import ReidLoss
 from cvpair.training.sampler import IdentitySampler
 from cvpair.training.transforms import TrainTransform
-from tqdm import tqdm
-
-from cvpair.errors import InputError, Problem
 
 ARCH_LR = 3e-3
 ARCH_WEIGHT_DECAY = 1e-3

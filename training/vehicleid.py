@@ -12,6 +12,7 @@ from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
+
 from cvpair.training.data import Protocol, ReidData, ReidImage, check_files_exist, read_list
 
 TEST_SIZES: tuple[int, ...] = (800, 1600, 2400)

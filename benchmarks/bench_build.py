@@ -27,8 +27,8 @@ import av
 from peak_memory import PeakMemory  # benchmarks/ is the script's folder, first on sys.path
 
 from cvpair import protocol
+from cvpair.build.bundled import bundled_campaign
 from cvpair.build.pipeline import build_release
-from cvpair.build.sample import sample_campaign
 from cvpair.campaign import load_campaign
 from cvpair.profiles import Table, load_profile
 
@@ -76,7 +76,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.keep and args.keep.exists():
         parser.error(f"--keep {args.keep} exists; choose a new folder")
-    campaign = (args.campaign or sample_campaign()).resolve()
+    campaign = (args.campaign or bundled_campaign()).resolve()
     videos = [str(clip.video) for clip in load_campaign(campaign).clips]
     for video in videos:  # the page cache holds the files for every timing alike
         Path(video).read_bytes()

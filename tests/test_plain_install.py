@@ -4,6 +4,7 @@ one, and the subprocess blocker the CLI tests run under really stops them."""
 from __future__ import annotations
 
 import ast
+import shutil
 import subprocess
 import sys
 
@@ -38,3 +39,14 @@ def test_the_blocker_stops_the_test_extras(tmp_path):
         capture_output=True, text=True,
     )  # fmt: skip
     assert probe.returncode != 0 and "blocked" in probe.stderr
+
+
+def test_a_checkout_that_was_never_installed_says_how_to_install_it(tmp_path):
+    """training/ is cvpair.training only once installed: without that the error says so."""
+    shutil.copytree(ROOT / "cvpair", tmp_path / "cvpair")
+    result = subprocess.run(
+        [sys.executable, "-S", "-c", "import cvpair.training"], cwd=tmp_path, capture_output=True, text=True
+    )
+    assert result.returncode == 1
+    assert "cvpair.training is the repository's training/ folder" in result.stderr
+    assert "pip install -e ." in result.stderr

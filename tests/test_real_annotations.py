@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from cvpair.campaign.annotation import read_annotation
+from cvpair.campaign.formats import read_annotation
 from cvpair.campaign.model import AnnotationSource, VideoInfo
 from cvpair.campaign.track_checks import check_tracks
 from cvpair.errors import InputError

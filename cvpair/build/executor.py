@@ -2,7 +2,8 @@
 
 An executor maps a function over tasks and yields each task's outcome as it completes, retrying failures
 that may be transient. The local one uses a process pool (or the calling process for one worker, which
-keeps tests and debuggers simple); a Ray executor can be added behind the same `Executor` protocol.
+keeps tests and debuggers simple); `ray_executor.RayExecutor` runs them on a Ray cluster behind the same
+`Executor` protocol (`cvpair build --engine ray`).
 """
 
 from __future__ import annotations

@@ -19,12 +19,12 @@ import pandas as pd
 import pyarrow as pa
 
 from cvpair import protocol
+from cvpair.build.bundled import bundled_campaign, cache_root
 from cvpair.build.cache import ShardStore
 from cvpair.build.curate import META_COLUMNS, CurateParams, Curation, Targets, curate
 from cvpair.build.executor import Executor, LocalExecutor, map_ordered
 from cvpair.build.progress import Progress
 from cvpair.build.report import BuildReport, build_report
-from cvpair.build.sample import cache_root, sample_campaign
 from cvpair.build.shard import ShardParams, ShardResult, ShardTask, run_shard, shard_inputs
 from cvpair.build.stash import Stash
 from cvpair.campaign import CheckedCampaign, check_campaign, load_campaign, read_corrections
@@ -85,7 +85,7 @@ def build_release(
     executor: Executor | None = None,
     progress: bool = False,
 ) -> BuildResult:
-    """Build a release from `campaign` (default: the bundled sample) into `out` (default ./cvpair-release).
+    """Build a release from `campaign` (default: the bundled demo) into `out` (default ./cvpair-release).
 
     Raises InputError (every problem, with file and line/frame) for bad input, and CvpairError for other
     things the user can fix (a non-empty output folder, a campaign too small for the profile, a shard that
@@ -101,7 +101,7 @@ def build_release(
         store = ShardStore(Path(work_dir).resolve() if work_dir else work_dir_for(out))
         try:
             report, shards = _build(
-                root or sample_campaign(), out, settings, executor or local, store, progress
+                root or bundled_campaign(), out, settings, executor or local, store, progress
             )
         finally:
             if local is not None:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import NamedTuple, TypeVar
 
-from cvpair.campaign.annotation import read_annotation
+from cvpair.campaign.formats import read_annotation
 from cvpair.campaign.frames import frame_files, probe_frames
 from cvpair.campaign.manifest import IDENTITIES, MANIFEST
 from cvpair.campaign.model import Annotation, Campaign, Clip, Telemetry, VideoInfo

@@ -118,6 +118,7 @@ def main() -> None:
     parser.add_argument("--search-epochs", type=int, default=20)
     parser.add_argument("--eval-every", type=int, default=0, help="0: only after the last epoch")
     parser.add_argument("--input", default="256x256")
+    parser.add_argument("--lr", type=float, default=TrainConfig.lr)
     parser.add_argument("--p", type=int, default=16)
     parser.add_argument("--k", type=int, default=4)
     parser.add_argument("--device", default="cpu")
@@ -128,7 +129,7 @@ def main() -> None:
 
     size = parse_size(args.input)
     config = TrainConfig(
-        epochs=args.epochs, p=args.p, k=args.k, size=size, device=args.device,
+        epochs=args.epochs, p=args.p, k=args.k, size=size, lr=args.lr, device=args.device,
         eval_every=args.eval_every or args.epochs,
     )  # fmt: skip
     data = load_cvpair(args.release)
@@ -144,7 +145,7 @@ def main() -> None:
     heading = (
         f"Release {args.release} ({data.num_classes} training identities, {len(data.train)} images); "
         f"{args.epochs} epochs (searches: {args.search_epochs}), input {args.input}, "
-        f"P x K = {args.p} x {args.k}, {args.device}, {torch.get_num_threads()} torch thread(s)"
+        f"P x K = {args.p} x {args.k}, lr {args.lr:g}, {args.device}, {torch.get_num_threads()} thread(s)"
     )
     table = [
         heading,

@@ -259,6 +259,7 @@ def test_summary_command_prints_parameters_and_flops():
     result = CliRunner().invoke(main, ["train-reference", "--summary", "--input", "128x128"])
     assert result.exit_code == 0, result.output
     assert "parameters: 1.1" in result.output and "FLOPs:" in result.output and "128x128" in result.output
+    assert "391 training identities" in result.output  # the published cvpair-v1.0 split
 
 
 def test_bad_input_size_is_a_user_error():

@@ -18,8 +18,8 @@ if TYPE_CHECKING:
 
 GENOTYPE_FILE = "genotype.json"
 RANKED_PNG, RANKED_JSON = "ranked-{protocol}.png", "ranked.json"
-SUMMARY_CLASSES = 447
-"""Classifier width for --summary without a dataset: the training half of CVPair v1.0 (894 identities)."""
+SUMMARY_PROFILE = "cvpair-v1.0"
+"""--summary without a dataset sizes the classifier for this profile's training identities (391)."""
 
 
 def parse_size(text: str) -> tuple[int, int]:
@@ -83,7 +83,12 @@ def summary_lines(run: ReferenceRun) -> list[str]:
     """Parameters and FLOPs of the model at the run's input size (classes from the dataset when given)."""
     from cvpair.training.summary import summarize
 
-    classes = run.source.load().num_classes if run.source.release else SUMMARY_CLASSES
+    if run.source.release:
+        classes = run.source.load().num_classes
+    else:
+        from cvpair.profiles import load_profile
+
+        classes = load_profile(SUMMARY_PROFILE).table.identities["train"]
     return [
         f"model: {run.model} ({classes} training identities)",
         *summarize(_model(run, classes), run.train.size).lines(),

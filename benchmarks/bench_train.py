@@ -28,6 +28,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import torch
+
 from cvpair.training.cvnet import MODELS, build_model
 from cvpair.training.data import ReidData, load_cvpair
 from cvpair.training.dfc import Genotype

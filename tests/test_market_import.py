@@ -167,7 +167,7 @@ def test_the_card_figures_a_painter_process_draws_are_those_drawn_in_process(imp
 
 
 def test_a_profile_with_the_trees_counts_passes_and_one_count_off_names_the_folder(pristine_tree):
-    tree = read_tree(pristine_tree, workers=1)
+    tree = read_tree(pristine_tree)
     images = {
         ("train", "ground"): SMALL.train_ground,
         ("train", "aerial"): SMALL.train_aerial,

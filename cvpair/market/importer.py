@@ -23,17 +23,18 @@ import pyarrow as pa
 from cvpair import protocol
 from cvpair.errors import InputError, Problem
 from cvpair.market.consistency import TreeImage
-from cvpair.market.images import ImageFacts
+from cvpair.market.images import ImageFacts, start_worker
 from cvpair.market.metadata import strip_metadata
 from cvpair.market.reading import ReadTree, read_tree
 from cvpair.market.tree import FOLDER_GROUPS
 from cvpair.profiles import Profile, load_profile
-from cvpair.release.figures import figure_painter
+from cvpair.release.figures import load_drawing
 from cvpair.release.lock import OutputLock
 from cvpair.release.provenance import campaign_provenance
 from cvpair.release.register import register_release
 from cvpair.release.writer import write_release
 from cvpair.schema import FOOTAGE_ONLY, arrow_schema, view_label
+from cvpair.workers import worker_pool
 
 BATCH_ROWS = 200
 CARD_MODULE = "cvpair.release.card"
@@ -194,11 +195,18 @@ def import_tree(
     started = time.perf_counter()
     source, out = Path(source).resolve(), Path(out).resolve()
     chosen = load_profile(profile) if profile else None
-    # The card's libraries (datasets, pandas: a second of CPU) load while the workers decode, and so does
-    # matplotlib in the painter process (with more than one worker), rather than after them.
-    threading.Thread(target=importlib.import_module, args=(CARD_MODULE,), daemon=True).start()
-    with OutputLock(out), figure_painter() if workers > 1 else nullcontext() as painter:
-        tree = read_tree(source, workers)
+    # The processes start first (forked before any thread): the decoding workers, and a painter that
+    # loads matplotlib while the tree is listed, to draw the card's figures while this process writes
+    # the card's text and registers the release. The card's other libraries (datasets, pandas: a second
+    # of CPU) load in a thread while the workers decode, rather than after them.
+    many = workers > 1
+    with (
+        worker_pool(workers, start_worker) if many else nullcontext() as pool,
+        worker_pool(1, warm_up=load_drawing) if many else nullcontext() as painter,
+        OutputLock(out),
+    ):
+        threading.Thread(target=importlib.import_module, args=(CARD_MODULE,), daemon=True).start()
+        tree = read_tree(source, pool)
         problems = dict(tree.problems)
         if out.exists():
             problems["output"] = [Problem(out, "output folder exists; choose another -o or remove it")]

@@ -5,18 +5,16 @@ problems."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
-from contextlib import contextmanager
+from collections.abc import Sequence
+from concurrent.futures import Executor
 from dataclasses import dataclass
-from multiprocessing import get_context
 from pathlib import Path
 
 from cvpair.errors import Problem
 from cvpair.imagebytes import PNG
 from cvpair.market import consistency
 from cvpair.market.consistency import TreeImage
-from cvpair.market.images import ImageFacts, hash_files, inspect_files, start_worker
+from cvpair.market.images import ImageFacts, hash_files, inspect_files
 from cvpair.market.names import parse_name
 from cvpair.market.tree import TRAIN_FOLDER, TreeListing, folder_name, scan_tree
 
@@ -54,18 +52,6 @@ def _batches(paths: Sequence[str]) -> list[tuple[str, ...]]:
     return [tuple(paths[i : i + BATCH]) for i in range(0, len(paths), BATCH)]
 
 
-@contextmanager
-def _mapper(workers: int) -> Iterator[Callable]:
-    """`map` over worker processes (spawned: no copy of the parent's threads), or in this process for one."""
-    if workers <= 1:
-        yield map
-        return
-    with ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=start_worker) as pool:
-        for _ in range(workers):  # start every worker now: they boot while the tree is listed
-            pool.submit(int)
-        yield pool.map
-
-
 def _parse(listing: TreeListing) -> tuple[dict[str, list[TreeImage]], list[Problem]]:
     """The images of every folder but the second training copy (compared by bytes, not parsed)."""
     images: dict[str, list[TreeImage]] = {}
@@ -82,19 +68,20 @@ def _parse(listing: TreeListing) -> tuple[dict[str, list[TreeImage]], list[Probl
     return images, problems
 
 
-def read_tree(root: Path, workers: int) -> ReadTree:
-    """List, parse and read every image of the tree at `root` with `workers` processes."""
-    with _mapper(workers) as mapper:
-        listing = scan_tree(root)
-        images, bad_names = _parse(listing)
-        unique = [f"{folder}/{name}" for folder, names in listing.folders.items()
-                  if folder != SECOND_TRAIN_COPY for name in names]  # fmt: skip
-        copy = [f"{SECOND_TRAIN_COPY}/{name}" for name in listing.folders.get(SECOND_TRAIN_COPY, [])]
-        absolute = str(listing.root) + "/"
-        facts_batches = mapper(inspect_files, _batches([absolute + p for p in unique]))
-        digest_batches = mapper(hash_files, _batches([absolute + p for p in copy]))
-        facts = dict(zip(unique, (f for batch in facts_batches for f in batch), strict=True))
-        copy_digests = dict(zip(copy, (d for batch in digest_batches for d in batch), strict=True))
+def read_tree(root: Path, pool: Executor | None = None) -> ReadTree:
+    """List, parse and read every image of the tree at `root`, in `pool`'s processes (`worker_pool` with
+    `start_worker`), or in this process without one."""
+    mapper = pool.map if pool is not None else map
+    listing = scan_tree(root)
+    images, bad_names = _parse(listing)
+    unique = [f"{folder}/{name}" for folder, names in listing.folders.items()
+              if folder != SECOND_TRAIN_COPY for name in names]  # fmt: skip
+    copy = [f"{SECOND_TRAIN_COPY}/{name}" for name in listing.folders.get(SECOND_TRAIN_COPY, [])]
+    absolute = str(listing.root) + "/"
+    facts_batches = mapper(inspect_files, _batches([absolute + p for p in unique]))
+    digest_batches = mapper(hash_files, _batches([absolute + p for p in copy]))
+    facts = dict(zip(unique, (f for batch in facts_batches for f in batch), strict=True))
+    copy_digests = dict(zip(copy, (d for batch in digest_batches for d in batch), strict=True))
     problems: dict[str, list[Problem]] = {"layout": listing.problems, "unparseable names": bad_names}
     problems["unreadable images"] = [Problem(listing.root / p, f.error) for p, f in facts.items() if f.error]
     if SECOND_TRAIN_COPY in listing.folders and FIRST_TRAIN_COPY in listing.folders:

@@ -159,7 +159,7 @@ def write_card(
     """(Re)write the card of `release` with its figures and its Croissant file; return the card's path.
 
     Every build calls this on its staging folder, so every release carries all three. With a `painter`
-    (`cvpair.release.figures.figure_painter`) the figures are drawn there while this process writes the
+    (a process: `cvpair.workers.worker_pool`) the figures are drawn there while this process writes the
     text and the Croissant file and then runs `then(release)`, which may read both but not the figures.
     """
     release = Path(release)

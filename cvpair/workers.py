@@ -1,0 +1,33 @@
+"""Worker processes for `cvpair import`: forked when that is safe, so they start in milliseconds.
+
+A spawned worker pays an interpreter start and its own imports (numpy, OpenCV: ~0.3 s of CPU) and, at the
+end, a full interpreter shutdown. A forked one inherits what this process has loaded and exits at once.
+Forking copies no thread, only the memory of this one, so a lock another thread held would stay held
+forever in the child: a pool forks only while this process runs a single thread (the command line,
+before it starts any), and spawns otherwise (a library caller's threads, a test session's).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
+from multiprocessing import get_context
+
+
+def _start_method() -> str:
+    return "fork" if threading.active_count() == 1 else "spawn"
+
+
+@contextmanager
+def worker_pool(
+    workers: int, initializer: Callable[[], None] | None = None, warm_up: Callable[[], None] | None = None
+) -> Iterator[ProcessPoolExecutor]:
+    """`workers` processes, all started now; each first runs `warm_up` (e.g. imports a later task needs),
+    which they do while the caller prepares their first real tasks."""
+    context = get_context(_start_method())
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=initializer) as pool:
+        for _ in range(workers):
+            pool.submit(warm_up or int)
+        yield pool

@@ -42,8 +42,8 @@ def pytest_sessionfinish(session, exitstatus) -> None:
 
 @pytest.fixture(scope="session")
 def fiftyone_database(isolated_home: Path):
-    """FiftyOne on a mongod of this session's own (see tests/mongod.py), stopped when the session ends."""
-    from tests.mongod import private_mongod
+    """FiftyOne on a mongod of this session's own (tests/helpers/mongod.py), stopped when the session ends."""
+    from tests.helpers.mongod import private_mongod
 
     with private_mongod(isolated_home / "fiftyone-db") as uri:
         yield uri

@@ -8,7 +8,7 @@ import shutil
 import subprocess
 import sys
 
-from tests.plain_install import ROOT, blocked_environment, extra_modules, run_cli
+from tests.helpers.plain_install import ROOT, blocked_environment, extra_modules, run_cli
 
 INSTALLED = ("cvpair", "training", "splits", "cards", "annotation")
 """The folders pyproject.toml installs as the cvpair package."""

@@ -73,7 +73,7 @@ def test_image_id_is_stable_and_sorts_by_clip_then_track_then_frame():
 
 
 def _full_row() -> dict:
-    from tests.release_factory import crop_row
+    from tests.helpers.release_factory import crop_row
 
     return crop_row(1, "aerial", 0)
 

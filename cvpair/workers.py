@@ -4,7 +4,8 @@ A spawned worker pays an interpreter start and its own imports (numpy, OpenCV: ~
 end, a full interpreter shutdown. A forked one inherits what this process has loaded and exits at once.
 Forking copies no thread, only the memory of this one, so a lock another thread held would stay held
 forever in the child: a pool forks only while this process runs a single thread (the command line,
-before it starts any), and spawns otherwise (a library caller's threads, a test session's).
+before it starts any), and spawns otherwise (a library caller's threads, a test session's). Hence one
+pool per command, made first: its workers decode the images, then draw the card's figures.
 """
 
 from __future__ import annotations

@@ -28,7 +28,7 @@ from cvpair.market.metadata import strip_metadata
 from cvpair.market.reading import ReadTree, read_tree
 from cvpair.market.tree import FOLDER_GROUPS
 from cvpair.profiles import Profile, load_profile
-from cvpair.release.figures import load_drawing
+from cvpair.release.figures import load_matplotlib
 from cvpair.release.lock import OutputLock
 from cvpair.release.provenance import campaign_provenance
 from cvpair.release.register import register_release
@@ -195,16 +195,12 @@ def import_tree(
     started = time.perf_counter()
     source, out = Path(source).resolve(), Path(out).resolve()
     chosen = load_profile(profile) if profile else None
-    # The processes start first (forked before any thread): the decoding workers, and a painter that
-    # loads matplotlib while the tree is listed, to draw the card's figures while this process writes
-    # the card's text and registers the release. The card's other libraries (datasets, pandas: a second
-    # of CPU) load in a thread while the workers decode, rather than after them.
-    many = workers > 1
-    with (
-        worker_pool(workers, start_worker) if many else nullcontext() as pool,
-        worker_pool(1, warm_up=load_drawing) if many else nullcontext() as painter,
-        OutputLock(out),
-    ):
+    # The workers start first (forked before any thread) and load matplotlib while the tree is listed:
+    # after decoding they draw the card's figures while this process writes the card's text and
+    # registers the release. The card's other libraries (datasets, pandas: a second of CPU) load in a
+    # thread while the workers decode, rather than after them.
+    processes = worker_pool(workers, start_worker, load_matplotlib) if workers > 1 else nullcontext()
+    with processes as pool, OutputLock(out):
         threading.Thread(target=importlib.import_module, args=(CARD_MODULE,), daemon=True).start()
         tree = read_tree(source, pool)
         problems = dict(tree.problems)
@@ -224,7 +220,7 @@ def import_tree(
             {name: _group_rows(tree, folders, strip) for name, folders in groups.items()},
             provenance=campaign_provenance(source, [], params),
             report=report,
-            painter=painter,
+            painter=pool,
             on_staged=register_release if register else None,
         )
     return ImportResult(out, report, time.perf_counter() - started)

@@ -159,8 +159,9 @@ def write_card(
     """(Re)write the card of `release` with its figures and its Croissant file; return the card's path.
 
     Every build calls this on its staging folder, so every release carries all three. With a `painter`
-    (a process: `cvpair.workers.worker_pool`) the figures are drawn there while this process writes the
-    text and the Croissant file and then runs `then(release)`, which may read both but not the figures.
+    (a pool of processes: `cvpair.workers.worker_pool`) the figures are drawn there while this process
+    writes the text and the Croissant file and then runs `then(release)`, which may read both but not
+    the figures.
     """
     release = Path(release)
     stats = release_statistics(release)
@@ -172,6 +173,6 @@ def write_card(
     write_croissant(release)
     if then is not None:
         then(release)
-    if drawing is not None:
-        drawing.result()
+    for figure in drawing:
+        figure.result()
     return path

@@ -8,32 +8,43 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from PIL import Image
 
 from cvpair import protocol
 from cvpair.release import layout
+from cvpair.release.plots import PNG_OPTIONS
 
 EXAMPLE_PAIRS = "example_pairs.png"
 SHOWN = 4  # identities in the picture
 
 
-def _queries(release: Path, view: str) -> dict[int, bytes]:
-    """identity -> image bytes of the query group of `view`."""
+def _query_table(
+    release: Path, view: str, columns: list[str], identities: list[int] | None = None
+) -> pa.Table:
+    """`columns` of the query group of `view`, of the rows of `identities` only if given (whose images
+    alone are then read: row groups without them are skipped by their identity statistics)."""
     group = protocol.group_for(protocol.QUERY, view).name
     paths = sorted(release.glob(layout.data_pattern(group)))
-    table = pa.concat_tables(pq.read_table(p, columns=["identity", "image"]) for p in paths)
-    return dict(
-        zip(table["identity"].to_pylist(), (i["bytes"] for i in table["image"].to_pylist()), strict=True)
-    )
+    rows = None if identities is None else [("identity", "in", identities)]
+    return pa.concat_tables(pq.read_table(p, columns=columns, filters=rows) for p in paths)
 
 
 def example_pairs(release: Path, shown: int = SHOWN) -> list[tuple[int, bytes, bytes]]:
     """(identity, aerial bytes, ground bytes) of up to `shown` test identities, spread over their ids."""
-    aerial, ground = _queries(release, protocol.AERIAL), _queries(release, protocol.GROUND)
-    both = sorted(set(aerial) & set(ground))
+    views = (protocol.AERIAL, protocol.GROUND)
+    aerial, ground = (set(_query_table(release, v, ["identity"])["identity"].to_pylist()) for v in views)
+    both = sorted(aerial & ground)
     picks = [both[i] for i in np.linspace(0, len(both) - 1, min(shown, len(both))).round().astype(int)]
-    return [(identity, aerial[identity], ground[identity]) for identity in picks]
+    if not picks:
+        return []
+    images = []
+    for view in views:
+        table = _query_table(release, view, ["identity", "image"], picks)
+        data = pc.struct_field(table["image"], "bytes").to_pylist()
+        images.append(dict(zip(table["identity"].to_pylist(), data, strict=True)))
+    return [(identity, images[0][identity], images[1][identity]) for identity in picks]
 
 
 def write_example_pairs(release: Path, folder: Path) -> Path:
@@ -55,6 +66,6 @@ def write_example_pairs(release: Path, folder: Path) -> Path:
             axes.set_axis_off()
     path = folder / EXAMPLE_PAIRS
     temporary = folder / f".{EXAMPLE_PAIRS}.tmp"
-    figure.savefig(temporary, format="png", metadata={"Software": None})
+    figure.savefig(temporary, format="png", metadata={"Software": None}, pil_kwargs=PNG_OPTIONS)
     temporary.replace(path)
     return path

@@ -2,9 +2,9 @@
 
 Drawing them takes about a second of CPU, holding the GIL, and loading matplotlib half a second more. A
 writer that has work of its own meanwhile (the card's text, the Croissant file, the registration for
-`load_dataset`) hands them to a painter process (`cvpair.workers.worker_pool` warmed up with
-`load_drawing`). The drawing modules are imported where they draw, so that a command handing them to a
-painter does not load them itself.
+`load_dataset`) hands them to a pool of processes (`cvpair.workers.worker_pool`, warmed up with
+`load_matplotlib`): the plots and the example pairs are drawn by two workers at once. The drawing modules
+are imported where they draw, so that a command handing them to a pool does not load them itself.
 """
 
 from __future__ import annotations
@@ -17,25 +17,24 @@ if TYPE_CHECKING:
     from cvpair.release.statistics import ReleaseStatistics
 
 
-def load_drawing() -> None:
-    """Import what drawing needs (~0.6 s of CPU: matplotlib, pandas), a pool's warm-up."""
+def load_matplotlib() -> None:
+    """Import matplotlib's figure and PNG canvas (~0.4 s of CPU): a pool's warm-up."""
     from matplotlib.backends import backend_agg  # noqa: F401 - the canvas `savefig` uses for PNG
+    from matplotlib.figure import Figure  # noqa: F401
 
-    from cvpair.release import example_pairs, plots  # noqa: F401
 
-
-def write_figures(release: Path, stats: ReleaseStatistics) -> None:
-    """Draw the plots of `stats` and the example pairs of `release` into `release/card/`."""
+def draw_figures(release: Path, stats: ReleaseStatistics, painter: Executor | None) -> list[Future]:
+    """Draw the plots of `stats` and the example pairs of `release` into `release/card/`, here, or in
+    `painter`'s processes: then they are drawn when the returned futures are done."""
     from cvpair.release.example_pairs import write_example_pairs
     from cvpair.release.plots import CARD_DIR, write_plots
 
-    write_plots(release, stats)
-    write_example_pairs(release, release / CARD_DIR)
-
-
-def draw_figures(release: Path, stats: ReleaseStatistics, painter: Executor | None) -> Future | None:
-    """`write_figures` now, or in `painter`'s process: then they are drawn when the future is done."""
     if painter is None:
-        write_figures(release, stats)
-        return None
-    return painter.submit(write_figures, release, stats)
+        write_plots(release, stats)
+        write_example_pairs(release, release / CARD_DIR)
+        return []
+    (release / CARD_DIR).mkdir(exist_ok=True)
+    return [
+        painter.submit(write_plots, release, stats),
+        painter.submit(write_example_pairs, release, release / CARD_DIR),
+    ]

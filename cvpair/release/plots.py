@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
 CARD_DIR = "card"
+PNG_OPTIONS = {"compress_level": 3}  # zlib level 3, not 6: a quarter of the CPU for ~10 % more bytes
 VIEW_COLOURS = {AERIAL: "tab:blue", GROUND: "tab:orange"}
 
 
@@ -73,5 +74,5 @@ def write_plots(release: Path, stats: ReleaseStatistics) -> None:
         draw(axes, stats)
         axes.set_title(title)
         temporary = folder / f".{name}.tmp"
-        figure.savefig(temporary, format="png", metadata={"Software": None})
+        figure.savefig(temporary, format="png", metadata={"Software": None}, pil_kwargs=PNG_OPTIONS)
         temporary.replace(folder / name)

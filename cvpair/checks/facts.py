@@ -18,7 +18,7 @@ import pyarrow.parquet as pq
 import yaml
 
 from cvpair import protocol
-from cvpair.checks.lookalikes import Candidate, candidates
+from cvpair.checks.lookalikes import Candidate, LookAlike, candidates, look_alikes
 from cvpair.counts import Count, Key, count_by, split_view_counts
 from cvpair.errors import CvpairError, InputError, Problem
 from cvpair.profiles import Profile, load_profile
@@ -75,18 +75,19 @@ class ReleaseFacts:
     counts: dict[Key, Count] | None = None  # of the manifest: total, per split, per split and view
     group_counts: dict[Key, Count] | None = None  # of the rows: per (file group, view)
     look_alike_candidates: tuple[Candidate, ...] | None = None  # cross-split pHash neighbours
-    look_alike_problem: str | None = None  # why the search for them failed
     images: pd.DataFrame | None = None  # the image pass, aligned with `rows` (see scan.py)
     images_problem: str | None = None
+    look_alike_pairs: tuple[LookAlike, ...] | None = None  # the candidates with their colour correlation
+    look_alike_problem: str | None = None  # why the candidates or their correlations could not be had
 
     def files_of(self, file_split: str) -> list[DataFile]:
         return [f for f in self.files if f.file_split == file_split]
 
-    def candidates(self) -> tuple[Candidate, ...]:
-        """The look-alike candidates; raises when their search failed (the check that needs them fails)."""
-        if self.look_alike_candidates is None:
+    def look_alikes(self) -> tuple[LookAlike, ...]:
+        """The look-alike pairs; raises when they could not be had (the checks that need them fail)."""
+        if self.look_alike_pairs is None:
             raise RuntimeError(f"the look-alike search failed: {self.look_alike_problem}")
-        return self.look_alike_candidates
+        return self.look_alike_pairs
 
     @property
     def thumbnail_rows(self) -> set[int]:
@@ -250,6 +251,14 @@ def with_images(facts: ReleaseFacts, read_images: Callable[[], pd.DataFrame]) ->
     """`facts` with the image pass's results (`read_images()`, one row of facts per image), or why there
     are none."""
     try:
-        return replace(facts, images=read_images())
+        facts = replace(facts, images=read_images())
     except (OSError, pa.ArrowException) as error:
         return replace(facts, images_problem=f"the images could not be read: {error}")
+    if facts.look_alike_candidates is None:  # the search failed: its problem is already said
+        return facts
+    try:
+        return replace(
+            facts, look_alike_pairs=look_alikes(facts.look_alike_candidates, facts.rows, facts.images)
+        )
+    except Exception as error:  # noqa: BLE001 - reported by the checks that need the pairs
+        return replace(facts, look_alike_problem=f"{type(error).__name__}: {error}")

@@ -7,7 +7,7 @@ import pandas as pd
 
 from cvpair.build.phash import hamming
 from cvpair.checks.facts import ReleaseFacts
-from cvpair.checks.lookalikes import LookAlike, look_alikes, phash_values
+from cvpair.checks.lookalikes import LookAlike, phash_values
 from cvpair.checks.registry import Needs, Severity, check
 from cvpair.checks.report import Finding
 from cvpair.schema import is_footage
@@ -133,10 +133,6 @@ def phash_matches_pixels(facts: ReleaseFacts) -> list[Finding]:
     return findings
 
 
-def _look_alikes(facts: ReleaseFacts) -> list[LookAlike]:
-    return look_alikes(facts.candidates(), facts.rows, facts.images)
-
-
 def _listed(pairs: list[LookAlike]) -> tuple[str, ...]:
     return tuple(
         f"{train} (train) ~ {test} (test, {bits} bits, correlation {correlation:.3f})"
@@ -147,7 +143,7 @@ def _listed(pairs: list[LookAlike]) -> tuple[str, ...]:
 @check("integrity.near_duplicates", needs=Needs.IMAGES)
 def no_near_duplicates_across_splits(facts: ReleaseFacts) -> list[Finding]:
     """No train image nearly duplicates a test image (pHash within 4 bits and colour pixels alike)."""
-    pairs = [p for p in _look_alikes(facts) if p.correlation >= SAME_PICTURE_CORRELATION]
+    pairs = [p for p in facts.look_alikes() if p.correlation >= SAME_PICTURE_CORRELATION]
     return (
         [Finding("train images that nearly duplicate test images", _listed(pairs), len(pairs))]
         if pairs
@@ -159,6 +155,6 @@ def no_near_duplicates_across_splits(facts: ReleaseFacts) -> list[Finding]:
 def few_look_alikes_across_splits(facts: ReleaseFacts) -> list[Finding]:
     """Train/test pairs that look alike but are not copies: worth a curator's look (mislabelled tracks)."""
     pairs = [
-        p for p in _look_alikes(facts) if LOOK_ALIKE_CORRELATION <= p.correlation < SAME_PICTURE_CORRELATION
+        p for p in facts.look_alikes() if LOOK_ALIKE_CORRELATION <= p.correlation < SAME_PICTURE_CORRELATION
     ]
     return [Finding("train and test images that look alike", _listed(pairs), len(pairs))] if pairs else []

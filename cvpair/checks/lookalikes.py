@@ -57,7 +57,9 @@ def candidates(rows: pd.DataFrame) -> tuple[Candidate, ...]:
     )
 
 
-def look_alikes(pairs: tuple[Candidate, ...], rows: pd.DataFrame, images: pd.DataFrame) -> list[LookAlike]:
+def look_alikes(
+    pairs: tuple[Candidate, ...], rows: pd.DataFrame, images: pd.DataFrame
+) -> tuple[LookAlike, ...]:
     """Each candidate pair with the correlation of its two colour thumbnails (from the image pass)."""
 
     def thumbnail(row: int) -> np.ndarray:

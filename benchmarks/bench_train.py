@@ -5,12 +5,13 @@ For each (model, seed): mAP and rank-1 for A2G and G2A, training minutes and the
 while it ran; for each model: parameters (inference), FLOPs (torch.utils.flop_counter) and CPU latency per
 image at batch 1, at the training input and at 256x256; over the seeds: mean ± standard deviation of mAP.
 `cvnet-searched` first runs the DARTS search (`--search-epochs`, same seed, same recipe otherwise), then
-trains CVNet with the genotype it wrote. The published CPU table (README):
+trains CVNet with the genotype it wrote. The CPU tables in the README (published cvpair-v1.0 split):
 
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_train.py RELEASE --models cvnet baseline \\
-        --epochs 8 --input 64x64 --out /work/data/train/item7
-    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_train.py RELEASE --models cvnet cvnet-searched \\
-        --seeds 0 1 2 --epochs 5 --search-epochs 3 --input 64x64 --out /work/data/train/search
+        --epochs 10 --eval-every 5 --input 64x64 --seeds 0 --out OUT/item7
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_train.py RELEASE \\
+        --models cvnet cvnet-searched baseline --seeds 0 1 2 --epochs 5 --search-epochs 3 --input 64x64 \\
+        --out OUT/search
 
 Every run keeps its checkpoint under --out/<model>-s<seed>/ (searches under --out/search-s<seed>/): rerunning
 the same command resumes an interrupted run and only re-scores finished ones. The tables are printed and
@@ -143,9 +144,10 @@ def main() -> None:
             runs.append(run)
             print(run.row(), f"({time.perf_counter() - started:.0f} s with evaluation)", flush=True)
             costs.setdefault(name, cost_row(name, model, size))
+    searches = f" (searches: {args.search_epochs})" if SEARCHED in args.models else ""
     heading = (
         f"Release {args.release} ({data.num_classes} training identities, {len(data.train)} images); "
-        f"{args.epochs} epochs (searches: {args.search_epochs}), input {args.input}, "
+        f"{args.epochs} epochs{searches}, input {args.input}, "
         f"P x K = {args.p} x {args.k}, lr {args.lr:g}, {args.device}, {torch.get_num_threads()} thread(s)"
     )
     table = [

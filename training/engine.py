@@ -41,8 +41,9 @@ class TrainConfig:
     k: int = 4
     size: tuple[int, int] = (256, 256)
     lr: float = 1.5e-3
-    """Adam from scratch (OSNet's setting); 3.5e-4, Bag of Tricks' value, is for ImageNet-pretrained nets.
-    Not scaled with the number of DDP processes: N processes train an N times larger batch at this rate."""
+    """Adam, for a network trained from scratch (training/README.md says why this rate; 3.5e-4, Bag of
+    Tricks' value, is for ImageNet-pretrained nets). Not scaled with the number of DDP processes: N
+    processes train an N times larger batch at this rate."""
     weight_decay: float = 5e-4
     warmup_fraction: float = 0.1
     device: str = "cpu"

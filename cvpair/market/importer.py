@@ -31,7 +31,7 @@ from cvpair.profiles import Profile, load_profile
 from cvpair.release.figures import load_matplotlib
 from cvpair.release.lock import OutputLock
 from cvpair.release.provenance import campaign_provenance
-from cvpair.release.register import register_release
+from cvpair.release.register import load_libraries, register_release
 from cvpair.release.writer import write_release
 from cvpair.schema import FOOTAGE_ONLY, arrow_schema, view_label
 from cvpair.workers import worker_pool
@@ -180,6 +180,12 @@ def _report(tree: ReadTree, profile: Profile | None, strip: bool) -> dict:
     }
 
 
+def _load_libraries(register: bool) -> None:
+    importlib.import_module(CARD_MODULE)
+    if register:
+        load_libraries()
+
+
 def import_tree(
     source: Path,
     out: Path,
@@ -197,11 +203,11 @@ def import_tree(
     chosen = load_profile(profile) if profile else None
     # The workers start first (forked before any thread) and load matplotlib while the tree is listed:
     # after decoding they draw the card's figures while this process writes the card's text and
-    # registers the release. The card's other libraries (datasets, pandas: a second of CPU) load in a
-    # thread while the workers decode, rather than after them.
+    # registers the release. The libraries of the card and the registration (datasets, pandas, scipy.io:
+    # over a second of CPU) load in a thread while the workers decode, rather than after them.
     processes = worker_pool(workers, start_worker, load_matplotlib) if workers > 1 else nullcontext()
     with processes as pool, OutputLock(out):
-        threading.Thread(target=importlib.import_module, args=(CARD_MODULE,), daemon=True).start()
+        threading.Thread(target=_load_libraries, args=(register,), daemon=True).start()
         tree = read_tree(source, pool)
         problems = dict(tree.problems)
         if out.exists():

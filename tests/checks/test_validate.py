@@ -6,11 +6,9 @@ import json
 import os
 from pathlib import Path
 
-import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from cvpair.build.phash import close_pairs
 from cvpair.checks.facts import open_release
 from cvpair.checks.registry import all_checks
 from cvpair.checks.report import Finding
@@ -93,34 +91,6 @@ def test_default_release_is_cvpair_release_in_the_current_folder(good_release, t
 def test_a_long_list_of_rows_is_capped_at_ten_and_counted():
     finding = Finding("bad rows", tuple(f"r{i}" for i in range(25)))
     assert finding.render() == "bad rows (25): " + ", ".join(f"r{i}" for i in range(10)) + ", ... and 15 more"
-
-
-def test_close_pairs_finds_exactly_the_pairs_within_the_threshold():
-    rng = np.random.default_rng(7)
-    left = rng.integers(0, 2**63, size=300, dtype=np.uint64)
-    right = rng.integers(0, 2**63, size=200, dtype=np.uint64)
-    right[:5] = left[[3, 50, 299, 7, 120]] ^ np.array([0b1, 0b11, 0b1111, 0b11111, 0], dtype=np.uint64)
-    expected = {
-        (i, j, (int(a) ^ int(b)).bit_count())
-        for i, a in enumerate(left)
-        for j, b in enumerate(right)
-        if (int(a) ^ int(b)).bit_count() <= 4
-    }
-    assert set(close_pairs(left, right, 4)) == expected
-    assert {(i, j) for i, j, _ in expected} >= {(3, 0), (50, 1), (299, 2), (120, 4)}
-
-
-def test_close_pairs_bounds_its_steps_and_finds_the_same_pairs(monkeypatch):
-    from cvpair.build import phash
-
-    rng = np.random.default_rng(3)
-    left = rng.integers(0, 2**63, size=400, dtype=np.uint64)
-    right = np.concatenate([left[:50] ^ np.uint64(0b101), np.zeros(30, np.uint64)])
-    left[100:120] = 0  # hashes that collide on every band
-    whole = close_pairs(left, right, 4)
-    monkeypatch.setattr(phash, "_MAX_MATCHES", 7)
-    assert close_pairs(left, right, 4) == whole == sorted(whole)
-    assert len(whole) == 50 + 20 * 30
 
 
 def test_the_image_pass_keeps_thumbnails_of_exactly_the_rows_asked_for(good_release):

@@ -22,7 +22,7 @@ def _squash(text: str) -> str:
     return re.sub(r"[^0-9a-z]", "", text.lower())
 
 
-def sections(body: str) -> dict[str, str]:
+def headed_parts(body: str) -> dict[str, str]:
     """Markdown section title (lower case) -> its text up to the next heading."""
     heads = list(_SECTION.finditer(body))
     return {
@@ -41,7 +41,7 @@ def license_declared(facts: ReleaseFacts) -> list[Finding]:
         return [Finding("README.md's YAML header declares no license")]
     wrong = [
         title
-        for title, text in sections(facts.card_body).items()
+        for title, text in headed_parts(facts.card_body).items()
         if title.startswith(("licen", "terms")) and _squash(str(declared)) not in _squash(text)
     ]
     return (

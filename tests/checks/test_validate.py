@@ -119,3 +119,24 @@ def test_the_demo_release_built_from_footage_passes(demo_release):
 def test_docs_describe_every_registered_check():
     docs = (ROOT / "README.md").read_text()
     assert [c.name for c in all_checks() if f"| `{c.name}` |" not in docs] == []
+
+
+def test_a_look_alike_pair_without_thumbnails_fails_the_two_checks_that_read_it_and_no_other(good_release):
+    from dataclasses import replace
+
+    from cvpair.checks.facts import gather_facts, with_images
+    from cvpair.checks.lookalikes import Candidate
+    from cvpair.checks.runner import run_check
+    from cvpair.checks.scan import scanning
+
+    checks = {c.name: c for c in all_checks()}
+    facts = gather_facts(good_release)
+    facts = replace(facts, look_alike_candidates=(Candidate(0, len(facts.rows) - 1, 3),))
+    with scanning(1) as image_pass:
+        image_pass.start(facts.files)  # asked for no thumbnail
+        facts = with_images(facts, image_pass.facts)
+    assert facts.images is not None and facts.look_alike_pairs is None
+    for name in ("integrity.near_duplicates", "integrity.look_alikes"):
+        result = run_check(checks[name], facts)
+        assert result.status == "fail" and "no colour thumbnail of" in result.message
+    assert run_check(checks["integrity.sha256"], facts).status == "pass"

@@ -102,6 +102,7 @@ def write_release(
     max_shard_bytes: int = MAX_SHARD_BYTES,
     painter: Executor | None = None,
     on_staged: Callable[[Path], object] | None = None,
+    group_threads: int = len(protocol.FILE_GROUP_NAMES),
 ) -> Path:
     """Stream the rows of each file group (`protocol.FILE_GROUP_NAMES`, sorted by image_id) into a release
     at `out`.
@@ -110,6 +111,8 @@ def write_release(
     written data by `cvpair.release.card`, its figures by `painter` if given. `on_staged(folder)` runs on
     the staged release, everything written but the card's figures (which `painter` may still be drawing),
     before it is moved into place: the registration for `load_dataset`, overlapping the drawing.
+    `group_threads` write the file groups (fewer suit rows made by Python from many small files: threads
+    would only hand the GIL back and forth).
     """
     out = Path(out).resolve()
     if set(splits) != set(protocol.FILE_GROUP_NAMES):
@@ -117,7 +120,7 @@ def write_release(
     with OutputLock(
         out
     ):  # a no-op under a build's or import's own lock; else two writers would share staging
-        _stage(out, splits, provenance, report, max_shard_bytes, painter, on_staged)
+        _stage(out, splits, provenance, report, max_shard_bytes, painter, on_staged, group_threads)
         _move_into_place(_staging(out), out, overwrite)
     return out
 
@@ -134,6 +137,7 @@ def _stage(
     max_shard_bytes: int,
     painter: Executor | None,
     on_staged: Callable[[Path], object] | None,
+    group_threads: int,
 ) -> None:
     """Write the whole release into its staging folder beside `out` (left by a killed writer: replaced)."""
     from cvpair.release.card import write_card
@@ -142,9 +146,9 @@ def _stage(
     shutil.rmtree(staging, ignore_errors=True)
     (staging / layout.DATA_DIR).mkdir(parents=True)
 
-    # One thread per file group: reading, compressing and writing Parquet release the GIL, so the groups'
-    # I/O overlaps; each group still streams one batch at a time.
-    with ThreadPoolExecutor(len(protocol.FILE_GROUP_NAMES)) as pool:
+    # One thread per file group by default: reading, compressing and writing Parquet release the GIL, so
+    # the groups' I/O overlaps; each group still streams one batch at a time.
+    with ThreadPoolExecutor(group_threads) as pool:
         groups = pool.map(
             lambda file_split: _write_group(staging, file_split, splits[file_split], max_shard_bytes),
             protocol.FILE_GROUP_NAMES,

@@ -92,22 +92,38 @@ def test_release_files_follow_the_schema_and_are_sorted_by_image_id(demo_release
         assert ids == sorted(ids) and len(ids) == len(set(ids)) > 0, path
 
 
-def test_splits_are_identity_disjoint_and_queries_follow_the_protocol(demo_release):
+def _test_rows(demo_release) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
+    """The rows of every file group, and the test groups' rows together."""
     rows = _rows(demo_release, ["identity", "view", "frame", "image_id"])
+    test = pd.concat(rows[g.name] for g in protocol.FILE_GROUPS if g.split == protocol.TEST)
+    return rows, test
+
+
+def test_no_identity_is_in_both_train_and_test(demo_release):
+    rows, test = _test_rows(demo_release)
     train = set(rows["train"].identity)
-    test_groups = [g for g in protocol.FILE_GROUPS if g.split == protocol.TEST]
-    test = pd.concat(rows[g.name].assign(group=g.name) for g in test_groups)
     assert train and not train & set(test.identity)
-    for group in test_groups:
+
+
+def test_each_test_file_group_holds_its_one_view_and_every_test_identity(demo_release):
+    rows, test = _test_rows(demo_release)
+    for group in (g for g in protocol.FILE_GROUPS if g.split == protocol.TEST):
         assert (rows[group.name].view == VIEWS.index(group.view)).all(), group.name
-        # every test identity has a query and at least one gallery image in each view
         assert set(rows[group.name].identity) == set(test.identity), group.name
+
+
+def test_each_query_is_the_earliest_frame_of_its_identity_in_its_view(demo_release):
+    rows, test = _test_rows(demo_release)
     for view in VIEWS:
         query = rows[protocol.group_for(protocol.QUERY, view).name]
         assert query.identity.is_unique
         in_view = test[test.view == VIEWS.index(view)]
         earliest = in_view.sort_values(["frame", "image_id"]).groupby("identity").image_id.first()
         assert sorted(query.image_id) == sorted(earliest)
+
+
+def test_train_identities_are_seen_from_both_views(demo_release):
+    rows, _ = _test_rows(demo_release)
     for identity, views in rows["train"].groupby("identity").view.nunique().items():
         assert views == 2, identity
 

@@ -4,12 +4,14 @@ A spawned worker pays an interpreter start and its own imports (numpy, OpenCV: ~
 end, a full interpreter shutdown. A forked one inherits what this process has loaded and exits at once.
 Forking copies no thread, only the memory of this one, so a lock another thread held would stay held
 forever in the child: a pool forks only while this process runs a single thread (the command line,
-before it starts any), and spawns otherwise (a library caller's threads, a test session's). Hence one
-pool per command, made first: its workers decode the images, then draw the card's figures.
+before it starts any), and only on Linux; it spawns otherwise (a library caller's threads, a test
+session's, macOS, Windows). Hence one pool per command, made first: its workers decode the images, then
+draw the card's figures.
 """
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -18,7 +20,9 @@ from multiprocessing import get_context
 
 
 def _start_method() -> str:
-    return "fork" if threading.active_count() == 1 else "spawn"
+    """Fork on Linux while one thread runs; elsewhere spawn (macOS's system libraries are not fork-safe,
+    Windows cannot fork)."""
+    return "fork" if sys.platform.startswith("linux") and threading.active_count() == 1 else "spawn"
 
 
 @contextmanager

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
-import pandas as pd
+
+if TYPE_CHECKING:  # pandas loads where counting needs it: drawing the card in a worker does not (0.2 s)
+    import pandas as pd
 
 Key = tuple[str, ...]
 
@@ -30,6 +32,8 @@ class HistogramBin(NamedTuple):
 def count_by(identity: Sequence | np.ndarray | pd.Series, *keys: Sequence | np.ndarray | pd.Series) -> dict:
     """Identities and images of every combination of `keys` (arrays aligned with `identity`) that has rows,
     keyed by the tuple of key values."""
+    import pandas as pd
+
     names = [f"key{i}" for i in range(len(keys))]
     frame = pd.DataFrame(
         {"identity": np.asarray(identity), **dict(zip(names, map(np.asarray, keys), strict=True))}
@@ -47,7 +51,7 @@ def split_view_counts(
     view: Sequence | np.ndarray | pd.Series,
 ) -> dict[Key, Count]:
     """Counts in total (key `()`), per split (`(split,)`) and per split and view (`(split, view)`)."""
-    total = Count(int(pd.Series(np.asarray(identity)).nunique()), len(identity))
+    total = Count(len(np.unique(np.asarray(identity))), len(identity))
     return {(): total, **count_by(identity, split), **count_by(identity, split, view)}
 
 

@@ -26,13 +26,11 @@ def _start_method() -> str:
 
 
 @contextmanager
-def worker_pool(
-    workers: int, initializer: Callable[[], None] | None = None, warm_up: Callable[[], None] | None = None
-) -> Iterator[ProcessPoolExecutor]:
-    """`workers` processes, all started now; each first runs `warm_up` (e.g. imports a later task needs),
-    which they do while the caller prepares their first real tasks."""
+def worker_pool(workers: int, initializer: Callable[[], None] | None = None) -> Iterator[ProcessPoolExecutor]:
+    """`workers` processes, all started now (a pool starts them on its first tasks: given one each here,
+    before the caller starts any thread)."""
     context = get_context(_start_method())
     with ProcessPoolExecutor(workers, mp_context=context, initializer=initializer) as pool:
         for _ in range(workers):
-            pool.submit(warm_up or int)
+            pool.submit(int)
         yield pool

@@ -28,7 +28,6 @@ from cvpair.market.metadata import strip_metadata
 from cvpair.market.reading import ReadTree, read_tree
 from cvpair.market.tree import FOLDER_GROUPS
 from cvpair.profiles import Profile, load_profile
-from cvpair.release.figures import load_matplotlib
 from cvpair.release.lock import OutputLock
 from cvpair.release.provenance import campaign_provenance
 from cvpair.release.register import load_libraries, register_release
@@ -201,11 +200,11 @@ def import_tree(
     started = time.perf_counter()
     source, out = Path(source).resolve(), Path(out).resolve()
     chosen = load_profile(profile) if profile else None
-    # The workers start first (forked before any thread) and load matplotlib while the tree is listed:
-    # after decoding they draw the card's figures while this process writes the card's text and
-    # registers the release. The libraries of the card and the registration (datasets, pandas, scipy.io:
-    # over a second of CPU) load in a thread while the workers decode, rather than after them.
-    processes = worker_pool(workers, start_worker, load_matplotlib) if workers > 1 else nullcontext()
+    # The workers start first (forked before any thread): after decoding they draw the card's figures
+    # while this process writes the card's text and registers the release. The libraries of the card and
+    # the registration (datasets, pandas, scipy.io: over a second of CPU) load in a thread while the
+    # workers decode, rather than after them.
+    processes = worker_pool(workers, start_worker) if workers > 1 else nullcontext()
     with processes as pool, OutputLock(out):
         threading.Thread(target=_load_libraries, args=(register,), daemon=True).start()
         tree = read_tree(source, pool)

@@ -1,10 +1,11 @@
 """The card's figures (its plots and the example pairs), drawn here or by worker processes.
 
-Drawing them takes about a second of CPU, holding the GIL, and loading matplotlib half a second more. A
-writer that has work of its own meanwhile (the card's text, the Croissant file, the registration for
-`load_dataset`) hands them to a pool of processes (`cvpair.workers.worker_pool`, warmed up with
-`load_matplotlib`): the plots and the example pairs are drawn by two workers at once. The drawing modules
-are imported where they draw, so that a command handing them to a pool does not load them itself.
+Drawing them with Pillow takes about a tenth of a second of CPU, holding the GIL, mostly decoding and
+scaling the example images. A writer that has work of its own meanwhile (the card's
+text, the Croissant file, the registration for `load_dataset`) hands them to a pool of processes
+(`cvpair.workers.worker_pool`): the plots and the example pairs are drawn by two workers at once. The
+drawing modules are imported where they draw, so that a command handing them to a pool does not load
+them itself.
 """
 
 from __future__ import annotations
@@ -15,12 +16,6 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from cvpair.release.statistics import ReleaseStatistics
-
-
-def load_matplotlib() -> None:
-    """Import matplotlib's figure and PNG canvas (~0.4 s of CPU): a pool's warm-up."""
-    from matplotlib.backends import backend_agg  # noqa: F401 - the canvas `savefig` uses for PNG
-    from matplotlib.figure import Figure  # noqa: F401
 
 
 def draw_figures(release: Path, stats: ReleaseStatistics, painter: Executor | None) -> list[Future]:

@@ -27,9 +27,9 @@ import av
 from peak_memory import PeakMemory  # benchmarks/ is the script's folder, first on sys.path
 
 from cvpair import protocol
-from cvpair.build.bundled import bundled_campaign
-from cvpair.build.pipeline import build_release
 from cvpair.campaign import load_campaign
+from cvpair.pipeline.build import build_release
+from cvpair.pipeline.bundled import bundled_campaign
 from cvpair.profiles import Table, load_profile
 
 

@@ -23,9 +23,9 @@ from pathlib import Path
 
 from bench_build import build, time_decoding  # benchmarks/ is the script's folder, first on sys.path
 
-from cvpair.build.shard import ShardParams, ShardTask, run_shard
 from cvpair.campaign import load_campaign
 from cvpair.campaign.checks import ClipCheck, check_clip
+from cvpair.pipeline.shard import ShardParams, ShardTask, run_shard
 from cvpair.synth import CampaignMedia, SynthProfile, VideoFormat, generate_campaign
 
 FOUR_K = VideoFormat(codec="hevc", bit_depth=10, b_frames=2)
@@ -49,7 +49,7 @@ def campaign(data: Path, name: str, seconds: float) -> Path:
 
 BUILD_STAGES = {  # (module, function) of the build's main process -> its stage (wall time, workers included)
     ("checks.py", "check_campaign"): "check inputs",
-    ("pipeline.py", "_run_shards"): "shards",
+    ("build.py", "_run_shards"): "shards",
     ("curate.py", "curate"): "curate",
     ("writer.py", "write_release"): "write release (Parquet, card, plots)",
 }

@@ -30,8 +30,8 @@ import pyarrow.parquet as pq
 from peak_memory import PeakMemory  # benchmarks/ is the script's folder, first on sys.path
 from PIL import Image
 
-from cvpair.build.phash import phash, to_hex
 from cvpair.checks.scan import Task, default_workers, image_bytes, plan, run_tasks
+from cvpair.pipeline.phash import phash, to_hex
 
 # Decoding workers are spawned and re-import this script: the heavy modules (datasets, pandas, the card)
 # are imported inside the functions of the main process only, as the `cvpair` command does.

@@ -55,10 +55,10 @@ def build(campaign: Path | None, out: Path, workers: int | None, seed: int, prof
     """Build a release from CAMPAIGN (default: the bundled synthetic sample, generated on first use)."""
     import os
 
-    from cvpair.build.curate import CurateParams
-    from cvpair.build.pipeline import build_release
-    from cvpair.build.ray_executor import RayExecutor
-    from cvpair.build.report import render
+    from cvpair.pipeline.build import build_release
+    from cvpair.pipeline.curate import CurateParams
+    from cvpair.pipeline.ray_executor import RayExecutor
+    from cvpair.pipeline.report import render
     from cvpair.release.register import register_release
 
     workers = workers or os.cpu_count() or 1

@@ -52,7 +52,7 @@ def fiftyone_database(isolated_home: Path):
 @pytest.fixture(scope="session")
 def demo_release(demo_campaign, tmp_path_factory) -> Path:
     """The demo campaign built once per session (profile demo, seed 0); returns the release folder."""
-    from cvpair.build.pipeline import build_release
+    from cvpair.pipeline.build import build_release
 
     return build_release(demo_campaign, tmp_path_factory.mktemp("demo-release") / "release").release
 

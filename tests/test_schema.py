@@ -29,7 +29,7 @@ def test_the_shard_schema_is_the_release_schema_without_its_metadata():
 
 def test_build_workers_need_no_datasets_import():
     """Each worker would pay ~0.4 s for it: the shard cache uses the plain row schema."""
-    modules = "import sys, cvpair.build.shard, cvpair.build.stash"
+    modules = "import sys, cvpair.pipeline.shard, cvpair.pipeline.stash"
     code = f"{modules}; print(sorted({{'datasets', 'pandas'}} & set(sys.modules)))"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"

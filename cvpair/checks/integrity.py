@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from cvpair.build.phash import hamming
 from cvpair.checks.facts import ReleaseFacts
 from cvpair.checks.lookalikes import LookAlike, phash_values
 from cvpair.checks.registry import Needs, Severity, check
 from cvpair.checks.report import Finding
+from cvpair.pipeline.phash import hamming
 from cvpair.schema import is_footage
 
 # Colour-thumbnail correlation of a pHash candidate pair: re-encoded or brightened copies reach > 0.995;

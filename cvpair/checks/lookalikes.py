@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from cvpair import protocol
-from cvpair.build.phash import NEAR_DUPLICATE_BITS, close_pairs, from_hex
+from cvpair.pipeline.phash import NEAR_DUPLICATE_BITS, close_pairs, from_hex
 
 
 class Candidate(NamedTuple):

@@ -27,8 +27,8 @@ import numpy as np
 import pyarrow.parquet as pq
 from PIL import Image
 
-from cvpair.build.phash import phash
 from cvpair.imagebytes import JPEG, PNG, is_cut_off
+from cvpair.pipeline.phash import phash
 
 if TYPE_CHECKING:  # workers import this module: keep pandas, datasets and the card out of them
     import pandas as pd

@@ -13,9 +13,9 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from cvpair.build.phash import phash, to_hex
-from cvpair.build.quality import sharpness
 from cvpair.imagebytes import image_format, is_cut_off
+from cvpair.pipeline.phash import phash, to_hex
+from cvpair.pipeline.quality import sharpness
 
 
 class ImageFacts(NamedTuple):

@@ -1,7 +1,7 @@
 """What a campaign plan offers the build, known before any frame is rendered.
 
 The build samples a crop from a box that is wholly in frame, large enough and at least `min_gap_s` after
-the last one of its track (`cvpair.build.sampling`). Applying that rule to each vehicle's bounding solid
+the last one of its track (`cvpair.pipeline.sampling`). Applying that rule to each vehicle's bounding solid
 along its planned path counts the candidate crops of every identity in each view, in seconds instead of
 the minutes rendering takes: the way to size a profile. It is an upper estimate of what the shards keep:
 occlusion, blur and the appearance gate act on pixels and remove some more.
@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cvpair.build.quality import QualityParams
-from cvpair.build.sampling import SamplingParams
+from cvpair.pipeline.quality import QualityParams
+from cvpair.pipeline.sampling import SamplingParams
 from cvpair.synth.campaign import ClipPlan
 from cvpair.synth.scene import Trajectory
 from cvpair.synth.vehicles import VehicleSpec

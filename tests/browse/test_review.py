@@ -112,7 +112,7 @@ def test_tagged_crops_are_dropped_or_relabelled_in_the_next_build(
     from fiftyone import ViewField as F
 
     from cvpair.browse.loader import load_release
-    from cvpair.build.pipeline import build_release
+    from cvpair.pipeline.build import build_release
 
     campaign = shutil.copytree(demo_campaign, tmp_path / "campaign")
     before = _manifest(demo_release)

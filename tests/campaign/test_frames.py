@@ -7,11 +7,11 @@ import cv2
 import numpy as np
 import pytest
 
-from cvpair.build.cache import ShardStore
-from cvpair.build.shard import ShardParams, ShardTask, run_shard
 from cvpair.campaign import check_campaign, load_campaign
 from cvpair.campaign.frames import probe_frames
 from cvpair.errors import InputError
+from cvpair.pipeline.cache import ShardStore
+from cvpair.pipeline.shard import ShardParams, ShardTask, run_shard
 
 WIDTH, HEIGHT, FRAMES, FPS = 160, 120, 10, 25
 SEQINFO = (

@@ -18,9 +18,9 @@ import pytest
 from PIL import Image
 
 from cvpair import protocol
-from cvpair.build.phash import phash, to_hex
 from cvpair.checks.report import Status
 from cvpair.checks.runner import validate_release
+from cvpair.pipeline.phash import phash, to_hex
 from cvpair.release import layout
 from cvpair.release.provenance import Provenance
 from cvpair.release.writer import write_release

@@ -15,7 +15,7 @@ import pyarrow as pa
 from PIL import Image
 
 from cvpair import protocol
-from cvpair.build.phash import phash, to_hex
+from cvpair.pipeline.phash import phash, to_hex
 from cvpair.release.provenance import Provenance
 from cvpair.release.writer import write_release
 from cvpair.schema import ABOVE_TAKEOFF, arrow_schema, image_id, view_label

@@ -25,13 +25,13 @@ from click.testing import CliRunner
 from PIL import Image
 
 from cvpair import protocol
-from cvpair.build import cache as shard_cache
-from cvpair.build.pipeline import build_release
-from cvpair.build.shard import ShardParams, ShardTask, run_shard
-from cvpair.build.stash import Stash, load_checked
 from cvpair.campaign import check_campaign, load_campaign, read_annotation
 from cvpair.cli import main
 from cvpair.errors import CvpairError, InputError
+from cvpair.pipeline import cache as shard_cache
+from cvpair.pipeline.build import build_release
+from cvpair.pipeline.shard import ShardParams, ShardTask, run_shard
+from cvpair.pipeline.stash import Stash, load_checked
 from cvpair.release import layout
 from cvpair.release.lock import lock_path
 from cvpair.schema import VIEWS, arrow_schema
@@ -151,7 +151,7 @@ def test_build_report_counts_what_the_release_holds(demo_release):
 def test_crops_are_plain_jpeg_matching_their_columns(demo_release):
     import hashlib
 
-    from cvpair.build.phash import hamming, phash
+    from cvpair.pipeline.phash import hamming, phash
 
     table = pq.read_table(demo_release / "data" / "gallery_aerial-00000-of-00001.parquet").to_pandas()
     for row in table.head(20).itertuples():

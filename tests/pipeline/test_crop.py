@@ -9,8 +9,8 @@ import cv2
 import numpy as np
 import pytest
 
-from cvpair.build.crop import cut
 from cvpair.campaign.model import Box
+from cvpair.pipeline.crop import cut
 
 RED, WHITE = (0, 0, 255), (255, 255, 255)
 

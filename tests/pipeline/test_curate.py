@@ -7,10 +7,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cvpair.build import curate as curation
-from cvpair.build.curate import CurateParams, Targets, curate
 from cvpair.campaign.model import Correction
 from cvpair.errors import CvpairError
+from cvpair.pipeline import curate as curation
+from cvpair.pipeline.curate import CurateParams, Targets, curate
 from cvpair.profiles import load_profile, read_table
 
 

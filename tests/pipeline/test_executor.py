@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from cvpair.build.executor import LocalExecutor, map_ordered
 from cvpair.errors import CvpairError
+from cvpair.pipeline.executor import LocalExecutor, map_ordered
 
 
 class _Flaky:

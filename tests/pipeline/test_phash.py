@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from cvpair.build.phash import close_pairs
+from cvpair.pipeline.phash import close_pairs
 
 
 def test_close_pairs_finds_exactly_the_pairs_within_the_threshold():
@@ -23,7 +23,7 @@ def test_close_pairs_finds_exactly_the_pairs_within_the_threshold():
 
 
 def test_close_pairs_bounds_its_steps_and_finds_the_same_pairs(monkeypatch):
-    from cvpair.build import phash
+    from cvpair.pipeline import phash
 
     rng = np.random.default_rng(3)
     left = rng.integers(0, 2**63, size=400, dtype=np.uint64)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from cvpair.build import quality
 from cvpair.campaign.model import Box
+from cvpair.pipeline import quality
 
 Q = quality.QualityParams(min_side_px=20, edge_px=1.0, margin=0.1)
 

@@ -13,9 +13,9 @@ import psutil
 import pytest
 import ray
 
-from cvpair.build.pipeline import build_release
-from cvpair.build.ray_executor import INSTALL_HINT, RayExecutor
 from cvpair.errors import CvpairError
+from cvpair.pipeline.build import build_release
+from cvpair.pipeline.ray_executor import INSTALL_HINT, RayExecutor
 
 pytestmark = pytest.mark.slow
 

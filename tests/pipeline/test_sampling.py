@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from cvpair.build import quality, sampling
 from cvpair.campaign.model import Box, Track
+from cvpair.pipeline import quality, sampling
 
 Q = quality.QualityParams(min_side_px=20, edge_px=1.0, margin=0.1)
 

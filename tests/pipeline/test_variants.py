@@ -13,11 +13,11 @@ import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
-from cvpair.build.cache import ShardStore
-from cvpair.build.quality import crop_window
-from cvpair.build.shard import ShardParams, ShardTask, run_shard
 from cvpair.campaign import check_campaign, load_campaign
 from cvpair.campaign.model import Box
+from cvpair.pipeline.cache import ShardStore
+from cvpair.pipeline.quality import crop_window
+from cvpair.pipeline.shard import ShardParams, ShardTask, run_shard
 from cvpair.schema import ABOVE_TAKEOFF
 from cvpair.synth import CampaignMedia, SynthProfile, VideoFormat, generate_campaign
 

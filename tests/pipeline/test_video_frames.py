@@ -16,11 +16,11 @@ import cv2
 import numpy as np
 import pytest
 
-from cvpair.build.decode import VideoReader
-from cvpair.build.quality import crop_window
-from cvpair.build.shard import ShardParams
 from cvpair.campaign import probe_video
 from cvpair.campaign.model import Box
+from cvpair.pipeline.decode import VideoReader
+from cvpair.pipeline.quality import crop_window
+from cvpair.pipeline.shard import ShardParams
 from cvpair.synth.writers import VideoFormat, VideoWriter
 
 pytestmark = pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="needs the ffmpeg command")

@@ -13,9 +13,9 @@ import cv2
 import numpy as np
 import pytest
 
-from cvpair.build.cache import ShardStore
-from cvpair.build.shard import ShardParams, ShardTask, run_shard
 from cvpair.campaign import check_campaign, load_campaign
+from cvpair.pipeline.cache import ShardStore
+from cvpair.pipeline.shard import ShardParams, ShardTask, run_shard
 from cvpair.synth.variants import STYLES, rewrite_annotations
 
 COLUMNS = ["clip", "identity", "frame", "sha256", "image", "bbox_angle",

@@ -17,8 +17,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import NamedTuple
 
-from cvpair.build.cache import ShardStore
 from cvpair.campaign.checks import CheckedClip, ClipCheck, ClipChecked, ClipFindings, MapClips
+from cvpair.pipeline.cache import ShardStore
 
 
 def load_checked(path: Path) -> CheckedClip:

@@ -10,8 +10,8 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
-from cvpair.build.executor import Outcome, is_retryable
 from cvpair.errors import CvpairError
+from cvpair.pipeline.executor import Outcome, is_retryable
 
 T = TypeVar("T")
 R = TypeVar("R")

@@ -18,9 +18,9 @@ import numpy as np
 import pandas as pd
 
 from cvpair import protocol
-from cvpair.build import phash
 from cvpair.campaign.model import Correction
 from cvpair.errors import CvpairError
+from cvpair.pipeline import phash
 from cvpair.profiles import Profile, Table
 
 CORRECTION_DROP = "correction_drop"

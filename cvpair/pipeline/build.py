@@ -19,16 +19,16 @@ import pandas as pd
 import pyarrow as pa
 
 from cvpair import protocol
-from cvpair.build.bundled import bundled_campaign, cache_root
-from cvpair.build.cache import ShardStore
-from cvpair.build.curate import META_COLUMNS, CurateParams, Curation, Targets, curate
-from cvpair.build.executor import Executor, LocalExecutor, map_ordered
-from cvpair.build.progress import Progress
-from cvpair.build.report import BuildReport, build_report
-from cvpair.build.shard import ShardParams, ShardResult, ShardTask, run_shard, shard_inputs
-from cvpair.build.stash import Stash
 from cvpair.campaign import CheckedCampaign, check_campaign, load_campaign, read_corrections
 from cvpair.errors import CvpairError, InputError
+from cvpair.pipeline.bundled import bundled_campaign, cache_root
+from cvpair.pipeline.cache import ShardStore
+from cvpair.pipeline.curate import META_COLUMNS, CurateParams, Curation, Targets, curate
+from cvpair.pipeline.executor import Executor, LocalExecutor, map_ordered
+from cvpair.pipeline.progress import Progress
+from cvpair.pipeline.report import BuildReport, build_report
+from cvpair.pipeline.shard import ShardParams, ShardResult, ShardTask, run_shard, shard_inputs
+from cvpair.pipeline.stash import Stash
 from cvpair.profiles import load_profile
 from cvpair.release.lock import OutputLock
 from cvpair.release.provenance import Provenance, campaign_provenance

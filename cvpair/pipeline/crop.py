@@ -10,8 +10,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from cvpair.build import quality
 from cvpair.campaign.model import Box
+from cvpair.pipeline import quality
 
 
 def cut(image: np.ndarray, box: Box, margin: float) -> np.ndarray:

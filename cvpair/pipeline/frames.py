@@ -8,8 +8,8 @@ from pathlib import Path
 
 import cv2
 
-from cvpair.build.decode import DecodedFrame, DecodeIssues, VideoReader
 from cvpair.campaign.frames import frame_files
+from cvpair.pipeline.decode import DecodedFrame, DecodeIssues, VideoReader
 
 
 class FrameFolderReader:

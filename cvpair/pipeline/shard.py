@@ -16,16 +16,16 @@ import cv2
 import pyarrow as pa
 
 from cvpair import protocol
-from cvpair.build import crop as cropping
-from cvpair.build import phash, quality, sampling
-from cvpair.build.cache import ShardStore, ShardSummary, content_key
-from cvpair.build.decode import DecodedFrame
-from cvpair.build.frames import frame_reader
-from cvpair.build.stash import load_checked
 from cvpair.campaign import CheckedClip
 from cvpair.campaign.frames import frame_files
 from cvpair.campaign.telemetry import reading_at
 from cvpair.errors import InputError, Problem
+from cvpair.pipeline import crop as cropping
+from cvpair.pipeline import phash, quality, sampling
+from cvpair.pipeline.cache import ShardStore, ShardSummary, content_key
+from cvpair.pipeline.decode import DecodedFrame
+from cvpair.pipeline.frames import frame_reader
+from cvpair.pipeline.stash import load_checked
 from cvpair.release.provenance import sha256_of_file, toolkit_version
 from cvpair.schema import checked_row, image_id, row_schema, view_label
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-from cvpair.build import phash, quality
 from cvpair.campaign.model import Box, Track
+from cvpair.pipeline import phash, quality
 
 NO_IDENTITY = "no_identity"
 TIME_GAP = "time_gap"

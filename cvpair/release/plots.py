@@ -95,14 +95,14 @@ def _frame(
     return axes
 
 
-def _bars(axes: _Axes, heights: list[float], colour: tuple[int, int, int], labels: list[str] | None = None):
+def _bars(axes: _Axes, heights: list[float], colour: tuple[int, int, int], labels: list[str]) -> None:
     """One bar per value at x = 0, 1, ...; `labels` under them (every few when they would crowd)."""
     every = max(1, math.ceil(len(heights) / 15))
     for i, height in enumerate(heights):
         axes.draw.rectangle(
             [axes.x(i - 0.4), axes.y(height), axes.x(i + 0.4), axes.y(axes.y_range[0])], fill=colour
         )
-        if labels and i % every == 0:
+        if i % every == 0:
             axes.draw.text((axes.x(i), axes.box[3] + 6), labels[i], fill="black", font=axes.font, anchor="ma")
 
 
@@ -123,7 +123,13 @@ def _altitude(picture: Image.Image, font, title: str, stats: ReleaseStatistics) 
         axes = _frame(
             picture, font, title, "drone altitude above take-off (m)", "aerial images", (0, 1), (0, 1)
         )
-        axes.draw.text((SIZE[0] / 2, SIZE[1] / 2), "no drone telemetry in this release", "black", font, "mm")
+        axes.draw.text(
+            (SIZE[0] / 2, SIZE[1] / 2),
+            "no drone telemetry in this release",
+            fill="black",
+            font=font,
+            anchor="mm",
+        )
         return
     counts, edges = np.histogram(altitude, bins=20)
     axes = _frame(

@@ -4,6 +4,8 @@ Frame k is what CVAT calls frame k: the k-th decoded frame in presentation order
 shown, turned as the display rotation tag says (CVAT turns frames by the tag, as FFmpeg's command line
 does). Packets an edit list hides are not frames; times are measured from the first frame shown.
 
+The file is opened without FFmpeg's stream analysis (`open_video`): the analysis decodes frames only to
+learn what the decoder finds out anyway, and cost as much as decoding half a dozen frames per opening.
 Packets are first demuxed without decoding (cheap) to learn every frame's presentation time and where the
 keyframes are. Wanted frames are then decoded in runs: a run starts with a seek to the keyframe before its
 first frame, so long stretches with nothing wanted are skipped, and only wanted frames are converted to
@@ -28,6 +30,7 @@ from pathlib import Path
 import av
 import numpy as np
 
+from cvpair.campaign.video import open_video
 from cvpair.errors import InputError, Problem
 
 SEEK_MIN_SKIP = 16
@@ -67,7 +70,7 @@ class VideoReader:
 
     def _open(self):
         try:
-            container = av.open(str(self.path))
+            container = open_video(self.path)
         except av.error.FFmpegError as error:
             raise InputError(Problem(self.path, f"cannot open video: {error}")) from error
         if not container.streams.video:

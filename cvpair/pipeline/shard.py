@@ -22,6 +22,7 @@ from cvpair.campaign.telemetry import reading_at
 from cvpair.errors import InputError, Problem
 from cvpair.pipeline import crop as cropping
 from cvpair.pipeline import phash, quality, sampling
+from cvpair.pipeline.allocator import keep_frame_buffers
 from cvpair.pipeline.cache import ShardStore, ShardSummary, content_key
 from cvpair.pipeline.decode import DecodedFrame
 from cvpair.pipeline.frames import frame_reader
@@ -97,6 +98,7 @@ def shard_key(clip: CheckedClip, digests: dict[str, str], params: ShardParams) -
 
 def run_shard(task: ShardTask) -> ShardResult:
     """The shard of `task.clip`, from the cache if it is there, else built and cached."""
+    keep_frame_buffers()
     if task.stash is not None:
         task = replace(task, clip=load_checked(task.stash), stash=None)
     store = ShardStore(task.cache)

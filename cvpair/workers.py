@@ -11,6 +11,7 @@ draw the card's figures.
 
 from __future__ import annotations
 
+import gc
 import sys
 import threading
 from collections.abc import Callable, Iterator
@@ -29,7 +30,12 @@ def _start_method() -> str:
 def worker_pool(workers: int, initializer: Callable[[], None] | None = None) -> Iterator[ProcessPoolExecutor]:
     """`workers` processes, all started now (a pool starts them on its first tasks: given one each here,
     before the caller starts any thread)."""
-    context = get_context(_start_method())
+    method = _start_method()
+    if method == "fork":
+        # The objects made so far (the imported modules) outlive the command: out of the collector's sight,
+        # a worker's collections leave their pages shared instead of copying them (Python's `gc.freeze`).
+        gc.freeze()
+    context = get_context(method)
     with ProcessPoolExecutor(workers, mp_context=context, initializer=initializer) as pool:
         for _ in range(workers):
             pool.submit(int)

@@ -62,16 +62,19 @@ def start_worker() -> None:
     cv2.setNumThreads(1)
 
 
+def read_image(path: str) -> tuple[bytes, ImageFacts]:
+    """The bytes of the file at `path` and their facts (no bytes, and why, when it cannot be read)."""
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read()
+    except OSError as error:  # unreadable (permissions, a dangling link): the file's problem
+        return b"", ImageFacts(f"unreadable: {error.strerror}", "", "", 0, 0, 0.0, "")
+    return data, inspect_bytes(data)
+
+
 def inspect_files(paths: tuple[str, ...]) -> list[ImageFacts]:
     """The facts of each file, in order (a worker task)."""
-    facts = []
-    for path in paths:
-        try:
-            with open(path, "rb") as handle:
-                facts.append(inspect_bytes(handle.read()))
-        except OSError as error:  # unreadable (permissions, a dangling link): the file's problem
-            facts.append(ImageFacts(f"unreadable: {error.strerror}", "", "", 0, 0, 0.0, ""))
-    return facts
+    return [read_image(path)[1] for path in paths]
 
 
 def hash_files(paths: tuple[str, ...]) -> list[str]:

@@ -1,43 +1,76 @@
-"""Read a whole tree: list it, parse every name, read every image in parallel worker processes, and
-gather every problem. Nothing is written; `cvpair import` writes a release only from a tree without
-problems."""
+"""Read a whole tree in two steps: list it and check its names (`list_tree`, nothing decoded), then read
+every image in parallel worker processes (`TreeReading`), handing each file group's release rows to the
+writer as they come and gathering every problem. `cvpair import` keeps the release only from a tree
+without problems."""
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
+from typing import TypeVar
 
+import pyarrow as pa
+
+from cvpair import protocol
 from cvpair.errors import Problem
 from cvpair.imagebytes import PNG
 from cvpair.market import consistency
 from cvpair.market.consistency import TreeImage
 from cvpair.market.images import ImageFacts, hash_files, inspect_files
 from cvpair.market.names import parse_name
-from cvpair.market.tree import TRAIN_FOLDER, TreeListing, folder_name, scan_tree
+from cvpair.market.rows import ReadBatch, read_batch, release_rows
+from cvpair.market.tree import FOLDER_GROUPS, TRAIN_FOLDER, TreeListing, folder_name, scan_tree
 
-BATCH = 64  # files per worker task: small enough to balance the workers, large enough to be cheap
+BATCH = 200  # images per worker task: two row groups of the release, and enough tasks to balance the workers
 FIRST_TRAIN_COPY, SECOND_TRAIN_COPY = folder_name("a2g", TRAIN_FOLDER), folder_name("g2a", TRAIN_FOLDER)
 TREE_CHECKS = {
+    "wrong views": consistency.wrong_views,
+    "one image named twice": consistency.same_image_twice,
+}
+FOLDER_CHECKS = {
     "queries without a gallery match": consistency.queries_without_match,
     "identities in train and test": consistency.train_test_overlap,
     "identities tested in one protocol only": consistency.untested_identities,
     "queries also in the other gallery": consistency.queries_in_other_gallery,
 }
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class ListedTree:
+    """A tree as listed, its names parsed and checked: its unique images per folder (training once),
+    the files whose names do not parse, the second training copy, what was ignored, and the problems
+    found without reading an image."""
+
+    root: Path
+    images: dict[str, list[TreeImage]]  # folder -> images, in name order; the second train copy left out
+    unparsed: list[str]  # relative paths
+    second_copy: list[str] | None  # relative paths; None where the tree has no second copy
+    ignored: Counter[str]
+    problems: dict[str, list[Problem]]  # kind of problem -> the problems, each naming its file
+
+    def file_groups(self) -> dict[str, list[TreeImage]]:
+        """The images of each file group of the release, sorted by image_id, in `protocol` order."""
+        return {
+            group.name: sorted(
+                (i for f, images in self.images.items() if FOLDER_GROUPS[f] == group for i in images),
+                key=lambda i: i.image_id,
+            )
+            for group in protocol.FILE_GROUPS
+        }
 
 
 @dataclass(frozen=True)
 class ReadTree:
-    """A tree as read: its unique images per folder (training once), their facts, what was ignored, and
-    every problem found."""
+    """A tree as read: its listing, the facts of every unique image, and every problem found."""
 
-    root: Path
-    images: dict[str, list[TreeImage]]  # folder -> images, in name order; the second train copy left out
+    listed: ListedTree
     facts: dict[str, ImageFacts]  # relative path -> facts of the image there
-    ignored: Counter[str]
-    problems: dict[str, list[Problem]]  # kind of problem -> the problems, each naming its file
+    problems: dict[str, list[Problem]]
 
     @property
     def formats(self) -> Counter[str]:
@@ -48,14 +81,10 @@ class ReadTree:
         return self.formats[PNG]
 
 
-def _batches(paths: Sequence[str]) -> list[tuple[str, ...]]:
-    return [tuple(paths[i : i + BATCH]) for i in range(0, len(paths), BATCH)]
-
-
-def _parse(listing: TreeListing) -> tuple[dict[str, list[TreeImage]], list[Problem]]:
+def _parse(listing: TreeListing) -> tuple[dict[str, list[TreeImage]], list[str], list[Problem]]:
     """The images of every folder but the second training copy (compared by bytes, not parsed)."""
     images: dict[str, list[TreeImage]] = {}
-    problems = []
+    unparsed, problems = [], []
     for folder, names in listing.folders.items():
         if folder == SECOND_TRAIN_COPY:
             continue
@@ -64,33 +93,89 @@ def _parse(listing: TreeListing) -> tuple[dict[str, list[TreeImage]], list[Probl
             try:
                 images[folder].append(TreeImage(folder, name, parse_name(name)))
             except ValueError as error:
+                unparsed.append(f"{folder}/{name}")
                 problems.append(Problem(listing.path(folder, name), f"unparseable name: {error}"))
-    return images, problems
+    return images, unparsed, problems
 
 
-def read_tree(root: Path, pool: Executor | None = None) -> ReadTree:
-    """List, parse and read every image of the tree at `root`, in `pool`'s processes (`worker_pool` with
-    `start_worker`), or in this process without one."""
-    mapper = pool.map if pool is not None else map
+def list_tree(root: Path) -> ListedTree:
+    """List the tree at `root` and check what its names say (views, identities, queries)."""
     listing = scan_tree(root)
-    images, bad_names = _parse(listing)
-    unique = [f"{folder}/{name}" for folder, names in listing.folders.items()
-              if folder != SECOND_TRAIN_COPY for name in names]  # fmt: skip
-    copy = [f"{SECOND_TRAIN_COPY}/{name}" for name in listing.folders.get(SECOND_TRAIN_COPY, [])]
-    absolute = str(listing.root) + "/"
-    facts_batches = mapper(inspect_files, _batches([absolute + p for p in unique]))
-    digest_batches = mapper(hash_files, _batches([absolute + p for p in copy]))
-    facts = dict(zip(unique, (f for batch in facts_batches for f in batch), strict=True))
-    copy_digests = dict(zip(copy, (d for batch in digest_batches for d in batch), strict=True))
+    images, unparsed, bad_names = _parse(listing)
     problems: dict[str, list[Problem]] = {"layout": listing.problems, "unparseable names": bad_names}
-    problems["unreadable images"] = [Problem(listing.root / p, f.error) for p, f in facts.items() if f.error]
-    if SECOND_TRAIN_COPY in listing.folders and FIRST_TRAIN_COPY in listing.folders:
-        first = {p.rsplit("/", 1)[1]: facts[p].sha256 for p in unique if p.startswith(FIRST_TRAIN_COPY + "/")}
-        second = {p.rsplit("/", 1)[1]: digest for p, digest in copy_digests.items()}
-        problems["training copies differ"] = consistency.differing_copies(listing.root, first, second)
     every = [image for folder in images.values() for image in folder]
-    problems["wrong views"] = consistency.wrong_views(listing.root, every)
-    problems["one image named twice"] = consistency.same_image_twice(listing.root, every)
-    for kind, check in TREE_CHECKS.items():
-        problems[kind] = check(listing.root, images)
-    return ReadTree(listing.root, images, facts, listing.ignored, {k: v for k, v in problems.items() if v})
+    problems |= {kind: check(listing.root, every) for kind, check in TREE_CHECKS.items()}
+    problems |= {kind: check(listing.root, images) for kind, check in FOLDER_CHECKS.items()}
+    second = listing.folders.get(SECOND_TRAIN_COPY)
+    second = None if second is None else [f"{SECOND_TRAIN_COPY}/{name}" for name in second]
+    return ListedTree(listing.root, images, unparsed, second, listing.ignored, problems)
+
+
+def _batches(items: Sequence[T]) -> list[tuple[T, ...]]:
+    return [tuple(items[i : i + BATCH]) for i in range(0, len(items), BATCH)]
+
+
+class TreeReading:
+    """Every image of a listed tree being read: all tasks handed to `pool`'s processes at once (a
+    `worker_pool` with `start_worker`: they run in the order given), or, without a pool, each run here
+    when its result is asked for, so only a batch of images is ever in memory.
+
+    Ask for each file group's rows in `protocol.FILE_GROUPS` order (the order the workers read them),
+    then `finish()`; a group never asked for is read by `finish()` for its facts alone.
+    """
+
+    def __init__(self, tree: ListedTree, pool: Executor | None = None, strip: bool = False) -> None:
+        self.tree = tree
+        root = str(tree.root)
+
+        def task(function: Callable[..., T], *args: object) -> Callable[[], T]:
+            return pool.submit(function, *args).result if pool is not None else partial(function, *args)
+
+        self._groups = {
+            name: [(batch, task(read_batch, root, batch, strip)) for batch in _batches(images)]
+            for name, images in tree.file_groups().items()
+        }
+        self._unparsed = [
+            (batch, task(inspect_files, tuple(f"{root}/{p}" for p in batch)))
+            for batch in _batches(tree.unparsed)
+        ]
+        self._copy = [
+            (batch, task(hash_files, tuple(f"{root}/{p}" for p in batch)))
+            for batch in _batches(tree.second_copy or [])
+        ]
+        self._facts: dict[str, ImageFacts] = {}
+
+    def rows(self, group: str) -> Iterator[pa.Table]:
+        """The release rows of file group `group`, sorted by image_id, a batch at a time as read (an image
+        that does not read is left out, and reported by `finish()`)."""
+        tasks = self._groups[group]
+        while tasks:
+            images, result = tasks.pop(0)
+            batch: ReadBatch = result()
+            self._facts.update(zip((i.relative for i in images), batch.facts, strict=True))
+            yield release_rows(images, batch)
+
+    def finish(self) -> ReadTree:
+        """The facts of every unique image and every problem of the tree, once all is read."""
+        for group in self._groups:
+            for _ in self.rows(group):
+                pass
+        for paths, result in self._unparsed:
+            self._facts.update(zip(paths, result(), strict=True))
+        copy = {
+            path: digest for paths, result in self._copy for path, digest in zip(paths, result(), strict=True)
+        }
+        root, facts = self.tree.root, self._facts
+        problems = dict(self.tree.problems)
+        problems["unreadable images"] = [
+            Problem(root / p, f.error) for p, f in sorted(facts.items()) if f.error
+        ]
+        if self.tree.second_copy is not None and FIRST_TRAIN_COPY in self.tree.images:
+            first = {
+                p.rsplit("/", 1)[1]: f.sha256
+                for p, f in facts.items()
+                if p.startswith(FIRST_TRAIN_COPY + "/")
+            }
+            second = {path.rsplit("/", 1)[1]: digest for path, digest in copy.items()}
+            problems["training copies differ"] = consistency.differing_copies(root, first, second)
+        return ReadTree(self.tree, facts, {kind: found for kind, found in problems.items() if found})

@@ -12,8 +12,9 @@ import csv
 import json
 import os
 import shutil
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Executor, ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 import pyarrow as pa
@@ -105,59 +106,79 @@ def write_release(
     group_threads: int = len(protocol.FILE_GROUP_NAMES),
 ) -> Path:
     """Stream the rows of each file group (`protocol.FILE_GROUP_NAMES`, sorted by image_id) into a release
-    at `out`.
+    at `out`: `write_groups`, then `finish_release`, in a `staged_release`.
 
-    Returns the release path. `out` must not exist unless `overwrite`; the card is rendered from the
-    written data by `cvpair.release.card`, its figures by `painter` if given. `on_staged(folder)` runs on
-    the staged release, everything written but the card's figures (which `painter` may still be drawing),
-    before it is moved into place: the registration for `load_dataset`, overlapping the drawing.
-    `group_threads` write the file groups (fewer suit rows made by Python from many small files: threads
-    would only hand the GIL back and forth).
+    Returns the release path. `out` must not exist unless `overwrite`.
+    """
+    with OutputLock(out), staged_release(out, overwrite) as staging:
+        manifest = write_groups(staging, splits, max_shard_bytes, group_threads)
+        finish_release(staging, manifest, provenance, report, painter, on_staged)
+    return Path(out).resolve()
+
+
+@contextmanager
+def staged_release(out: Path, overwrite: bool = False) -> Iterator[Path]:
+    """A staging folder beside `out` (one left by a killed writer is replaced), moved into place as `out`
+    when the block ends, removed when it raises: a failure never leaves a half-written release.
+
+    Take `OutputLock(out)` around it: two writers would share the staging folder.
     """
     out = Path(out).resolve()
-    if set(splits) != set(protocol.FILE_GROUP_NAMES):
-        raise ValueError(f"splits must be exactly {protocol.FILE_GROUP_NAMES}, got {sorted(splits)}")
-    with OutputLock(
-        out
-    ):  # a no-op under a build's or import's own lock; else two writers would share staging
-        _stage(out, splits, provenance, report, max_shard_bytes, painter, on_staged, group_threads)
-        _move_into_place(_staging(out), out, overwrite)
-    return out
-
-
-def _staging(out: Path) -> Path:
-    return out.parent / f".{out.name}.partial"
-
-
-def _stage(
-    out: Path,
-    splits: Mapping[str, Iterable[pa.RecordBatch | pa.Table]],
-    provenance: Provenance,
-    report: Mapping[str, object],
-    max_shard_bytes: int,
-    painter: Executor | None,
-    on_staged: Callable[[Path], object] | None,
-    group_threads: int,
-) -> None:
-    """Write the whole release into its staging folder beside `out` (left by a killed writer: replaced)."""
-    from cvpair.release.card import write_card
-
-    staging = _staging(out)
+    staging = out.parent / f".{out.name}.partial"
     shutil.rmtree(staging, ignore_errors=True)
     (staging / layout.DATA_DIR).mkdir(parents=True)
+    try:
+        yield staging
+        _move_into_place(staging, out, overwrite)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
 
-    # One thread per file group by default: reading, compressing and writing Parquet release the GIL, so
-    # the groups' I/O overlaps; each group still streams one batch at a time.
+
+def write_groups(
+    staging: Path,
+    splits: Mapping[str, Iterable[pa.RecordBatch | pa.Table]],
+    max_shard_bytes: int = MAX_SHARD_BYTES,
+    group_threads: int = len(protocol.FILE_GROUP_NAMES),
+) -> list[layout.SplitRow]:
+    """Write every file group's Parquet into `staging`; returns the split manifest's rows, sorted.
+
+    One thread per file group by default: reading, compressing and writing Parquet release the GIL, so
+    the groups' I/O overlaps; each group still streams one batch at a time. Fewer `group_threads` suit
+    rows made by Python (threads would only hand the GIL back and forth); with one, the groups are
+    written in `protocol.FILE_GROUP_NAMES` order.
+    """
+    if set(splits) != set(protocol.FILE_GROUP_NAMES):
+        raise ValueError(f"splits must be exactly {protocol.FILE_GROUP_NAMES}, got {sorted(splits)}")
     with ThreadPoolExecutor(group_threads) as pool:
         groups = pool.map(
             lambda file_split: _write_group(staging, file_split, splits[file_split], max_shard_bytes),
             protocol.FILE_GROUP_NAMES,
         )
-        manifest_rows = sorted(row for rows in groups for row in rows)
+        return sorted(row for rows in groups for row in rows)
+
+
+def finish_release(
+    staging: Path,
+    manifest: list[layout.SplitRow],
+    provenance: Provenance,
+    report: Mapping[str, object],
+    painter: Executor | None = None,
+    on_staged: Callable[[Path], object] | None = None,
+) -> None:
+    """Write what follows the Parquet: the split manifest, provenance, the build report and the card.
+
+    The card is rendered from the written data by `cvpair.release.card`, its figures by `painter` if
+    given. `on_staged(folder)` runs on the staged release, everything written but the card's figures
+    (which `painter` may still be drawing), before it is moved into place: the registration for
+    `load_dataset`, overlapping the drawing.
+    """
+    from cvpair.release.card import write_card
+
     with open(staging / layout.SPLIT_MANIFEST, "w", newline="") as handle:
         rows = csv.writer(handle)
         rows.writerow(layout.SPLIT_COLUMNS)
-        rows.writerows(manifest_rows)
+        rows.writerows(manifest)
     for name, content in ((layout.PROVENANCE, provenance.to_dict()), (layout.BUILD_REPORT, report)):
         (staging / name).write_text(json.dumps(content, indent=2, sort_keys=True) + "\n")
     write_card(staging, painter, then=on_staged)

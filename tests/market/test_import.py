@@ -25,7 +25,7 @@ from cvpair.errors import InputError
 from cvpair.market.exporter import export_release
 from cvpair.market.importer import import_tree, profile_problems
 from cvpair.market.names import parse_name
-from cvpair.market.reading import read_tree
+from cvpair.market.reading import list_tree
 from cvpair.market.tree import FOLDER_GROUPS, leftover_kind
 from cvpair.profiles import Profile, Table
 from cvpair.release import layout
@@ -167,7 +167,7 @@ def test_the_card_figures_a_painter_process_draws_are_those_drawn_in_process(imp
 
 
 def test_a_profile_with_the_trees_counts_passes_and_one_count_off_names_the_folder(pristine_tree):
-    tree = read_tree(pristine_tree)
+    tree = list_tree(pristine_tree)
     images = {
         ("train", "ground"): SMALL.train_ground,
         ("train", "aerial"): SMALL.train_aerial,

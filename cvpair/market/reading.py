@@ -1,7 +1,7 @@
-"""Read a whole tree in two steps: list it and check its names (`list_tree`, nothing decoded), then read
-every image in parallel worker processes (`TreeReading`), handing each file group's release rows to the
-writer as they come and gathering every problem. `cvpair import` keeps the release only from a tree
-without problems."""
+"""Read a whole tree: list it and parse its names (`list_tree`, nothing decoded), read every image in
+parallel worker processes (`TreeReading`), handing each file group's release rows to the writer as they
+come, and check what the names say (`name_problems`) while the workers read. Every problem is gathered;
+`cvpair import` keeps the release only from a tree without problems."""
 
 from __future__ import annotations
 
@@ -42,9 +42,9 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class ListedTree:
-    """A tree as listed, its names parsed and checked: its unique images per folder (training once),
-    the files whose names do not parse, the second training copy, what was ignored, and the problems
-    found without reading an image."""
+    """A tree as listed, its names parsed: its unique images per folder (training once), the files whose
+    names do not parse, the second training copy, what was ignored, and the problems of its layout and
+    names."""
 
     root: Path
     images: dict[str, list[TreeImage]]  # folder -> images, in name order; the second train copy left out
@@ -99,16 +99,20 @@ def _parse(listing: TreeListing) -> tuple[dict[str, list[TreeImage]], list[str],
 
 
 def list_tree(root: Path) -> ListedTree:
-    """List the tree at `root` and check what its names say (views, identities, queries)."""
+    """List the tree at `root` and parse its names (the problems of its layout and names alone)."""
     listing = scan_tree(root)
     images, unparsed, bad_names = _parse(listing)
-    problems: dict[str, list[Problem]] = {"layout": listing.problems, "unparseable names": bad_names}
-    every = [image for folder in images.values() for image in folder]
-    problems |= {kind: check(listing.root, every) for kind, check in TREE_CHECKS.items()}
-    problems |= {kind: check(listing.root, images) for kind, check in FOLDER_CHECKS.items()}
+    problems = {"layout": listing.problems, "unparseable names": bad_names}
     second = listing.folders.get(SECOND_TRAIN_COPY)
     second = None if second is None else [f"{SECOND_TRAIN_COPY}/{name}" for name in second]
     return ListedTree(listing.root, images, unparsed, second, listing.ignored, problems)
+
+
+def name_problems(tree: ListedTree) -> dict[str, list[Problem]]:
+    """What the names say against each other: views, identities, queries and galleries."""
+    every = [image for folder in tree.images.values() for image in folder]
+    problems = {kind: check(tree.root, every) for kind, check in TREE_CHECKS.items()}
+    return problems | {kind: check(tree.root, tree.images) for kind, check in FOLDER_CHECKS.items()}
 
 
 def _batches(items: Sequence[T]) -> list[tuple[T, ...]]:
@@ -131,10 +135,8 @@ class TreeReading:
         def task(function: Callable[..., T], *args: object) -> Callable[[], T]:
             return pool.submit(function, *args).result if pool is not None else partial(function, *args)
 
-        self._groups = {
-            name: [(batch, task(read_batch, root, batch, strip)) for batch in _batches(images)]
-            for name, images in tree.file_groups().items()
-        }
+        # The leftovers first (the second copy's hashes, the unparseable names' facts), so that no worker
+        # is still busy with them once the last rows are written.
         self._unparsed = [
             (batch, task(inspect_files, tuple(f"{root}/{p}" for p in batch)))
             for batch in _batches(tree.unparsed)
@@ -143,6 +145,10 @@ class TreeReading:
             (batch, task(hash_files, tuple(f"{root}/{p}" for p in batch)))
             for batch in _batches(tree.second_copy or [])
         ]
+        self._groups = {
+            name: [(batch, task(read_batch, root, batch, strip)) for batch in _batches(images)]
+            for name, images in tree.file_groups().items()
+        }
         self._facts: dict[str, ImageFacts] = {}
 
     def rows(self, group: str) -> Iterator[pa.Table]:

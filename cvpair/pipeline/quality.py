@@ -59,5 +59,6 @@ def crop_window(box: Box, frame_width: int, frame_height: int, margin: float) ->
 
 def sharpness(gray: np.ndarray) -> float:
     """Variance of the Laplacian: low for blurred crops (motion blur, defocus, heavy compression)."""
-    # float32 holds the Laplacian of 8-bit pixels exactly; OpenCV's moments take half the time of numpy's
-    return float(cv2.meanStdDev(cv2.Laplacian(gray, cv2.CV_32F))[1][0, 0] ** 2)
+    # int16 holds the Laplacian of 8-bit pixels exactly (|value| <= 1020), as float32 did at a third more
+    # CPU, and OpenCV sums both exactly: the same variance. OpenCV's moments take half the time of numpy's.
+    return float(cv2.meanStdDev(cv2.Laplacian(gray, cv2.CV_16S))[1][0, 0] ** 2)

@@ -9,7 +9,7 @@ the Jinja2 template `cards/dataset_card.md` (Hugging Face card sections plus the
 from __future__ import annotations
 
 from collections.abc import Callable
-from concurrent.futures import Executor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from functools import cache
 from importlib.resources import files
 from pathlib import Path
@@ -160,19 +160,29 @@ def write_card(
 
     Every build calls this on its staging folder, so every release carries all three. With a `painter`
     (a pool of processes: `cvpair.workers.worker_pool`) the figures are drawn there while this process
-    writes the text and the Croissant file and then runs `then(release)`, which may read both but not
-    the figures.
+    writes the text and the Croissant file. With `then`, the card's YAML header (the configs) is written
+    first and `then(release)` runs in a thread meanwhile: it may read the header and the data, as the
+    registration for `load_dataset` does (its Arrow work leaves the GIL to the card).
     """
     release = Path(release)
-    stats = release_statistics(release)
-    drawing = draw_figures(release, stats, painter)
     path = release / layout.CARD
-    temporary = path.with_suffix(".md.tmp")
-    temporary.write_text(render_card(release, stats))
-    temporary.replace(path)
-    write_croissant(release)
-    if then is not None:
-        then(release)
+    with ThreadPoolExecutor(1) as alongside:
+        if then is not None:
+            _write_text(path, f"---\n{card_data(release).to_yaml()}\n---\n")
+            done = alongside.submit(then, release)
+        stats = release_statistics(release)
+        drawing = draw_figures(release, stats, painter)
+        _write_text(path, render_card(release, stats))
+        write_croissant(release)
+        if then is not None:
+            done.result()
     for figure in drawing:
         figure.result()
     return path
+
+
+def _write_text(path: Path, text: str) -> None:
+    """Write `path` atomically: a reader sees the old text or the new, never half of it."""
+    temporary = path.with_suffix(".md.tmp")
+    temporary.write_text(text)
+    temporary.replace(path)

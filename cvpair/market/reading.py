@@ -5,11 +5,12 @@ come, and check what the names say (`name_problems`) while the workers read. Eve
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from functools import partial
+from itertools import chain
 from pathlib import Path
 from typing import TypeVar
 
@@ -26,6 +27,7 @@ from cvpair.market.rows import ReadBatch, read_batch, release_rows
 from cvpair.market.tree import FOLDER_GROUPS, TRAIN_FOLDER, TreeListing, folder_name, scan_tree
 
 BATCH = 200  # images per worker task: two row groups of the release, and enough tasks to balance the workers
+AHEAD = 8  # batches handed to the workers beyond the one being written: a few each, ~2 MB apiece
 FIRST_TRAIN_COPY, SECOND_TRAIN_COPY = folder_name("a2g", TRAIN_FOLDER), folder_name("g2a", TRAIN_FOLDER)
 TREE_CHECKS = {
     "wrong views": consistency.wrong_views,
@@ -120,51 +122,64 @@ def _batches(items: Sequence[T]) -> list[tuple[T, ...]]:
 
 
 class TreeReading:
-    """Every image of a listed tree being read: all tasks handed to `pool`'s processes at once (a
-    `worker_pool` with `start_worker`: they run in the order given), or, without a pool, each run here
-    when its result is asked for, so only a batch of images is ever in memory.
+    """Every image of a listed tree being read, by `pool`'s processes (a `worker_pool` with
+    `start_worker`), or, without a pool, here when its result is asked for.
 
-    Ask for each file group's rows in `protocol.FILE_GROUPS` order (the order the workers read them),
+    The file groups' batches go to the workers in order, `AHEAD` at a time beyond the one being written,
+    so memory stays flat whatever the tree's size; the leftovers (the second training copy's hashes, the
+    facts of the files whose names do not parse) all at once first, so that no worker is still busy with
+    them once the last rows are written. Ask for each file group's rows in `protocol.FILE_GROUPS` order,
     then `finish()`; a group never asked for is read by `finish()` for its facts alone.
     """
 
     def __init__(self, tree: ListedTree, pool: Executor | None = None, strip: bool = False) -> None:
-        self.tree = tree
+        self.tree, self._pool, self._strip = tree, pool, strip
         root = str(tree.root)
-
-        def task(function: Callable[..., T], *args: object) -> Callable[[], T]:
-            return pool.submit(function, *args).result if pool is not None else partial(function, *args)
-
-        # The leftovers first (the second copy's hashes, the unparseable names' facts), so that no worker
-        # is still busy with them once the last rows are written.
         self._unparsed = [
-            (batch, task(inspect_files, tuple(f"{root}/{p}" for p in batch)))
+            (batch, self._task(inspect_files, tuple(f"{root}/{p}" for p in batch)))
             for batch in _batches(tree.unparsed)
         ]
         self._copy = [
-            (batch, task(hash_files, tuple(f"{root}/{p}" for p in batch)))
+            (batch, self._task(hash_files, tuple(f"{root}/{p}" for p in batch)))
             for batch in _batches(tree.second_copy or [])
         ]
-        self._groups = {
-            name: [(batch, task(read_batch, root, batch, strip)) for batch in _batches(images)]
-            for name, images in tree.file_groups().items()
-        }
+        self._waiting = deque(
+            (name, batch) for name, images in tree.file_groups().items() for batch in _batches(images)
+        )
+        self._started: deque[tuple[str, tuple[TreeImage, ...], Callable[[], ReadBatch]]] = deque()
+        self._start_more()
         self._facts: dict[str, ImageFacts] = {}
+
+    def _task(self, function: Callable[..., T], *args: object) -> Callable[[], T]:
+        """`function(*args)` handed to the pool now; called, its result (here, without a pool)."""
+        if self._pool is None:
+            return partial(function, *args)
+        return self._pool.submit(function, *args).result
+
+    def _start_more(self) -> None:
+        while self._waiting and len(self._started) < AHEAD:
+            name, images = self._waiting.popleft()
+            self._started.append(
+                (name, images, self._task(read_batch, str(self.tree.root), images, self._strip))
+            )
 
     def rows(self, group: str) -> Iterator[pa.Table]:
         """The release rows of file group `group`, sorted by image_id, a batch at a time as read (an image
         that does not read is left out, and reported by `finish()`)."""
-        tasks = self._groups[group]
-        while tasks:
-            images, result = tasks.pop(0)
-            batch: ReadBatch = result()
+        later = {name for name, *_ in chain(self._started, self._waiting)}
+        if self._started and self._started[0][0] != group and group in later:
+            raise ValueError(f"the rows of {group} asked for before those of {self._started[0][0]}")
+        while self._started and self._started[0][0] == group:
+            _, images, result = self._started.popleft()
+            self._start_more()
+            batch = result()
             self._facts.update(zip((i.relative for i in images), batch.facts, strict=True))
             yield release_rows(images, batch)
 
     def finish(self) -> ReadTree:
         """The facts of every unique image and every problem of the tree, once all is read."""
-        for group in self._groups:
-            for _ in self.rows(group):
+        while self._started:
+            for _ in self.rows(self._started[0][0]):
                 pass
         for paths, result in self._unparsed:
             self._facts.update(zip(paths, result(), strict=True))

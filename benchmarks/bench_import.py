@@ -7,10 +7,10 @@ The tree: `--tree DIR` (written there if missing: the published counts, 14,969 u
 identities, aerial crops from 50 px and ground crops to 480 px, 88 PNGs named .jpg, AppleDouble files, an
 upload leftover); or `--release DIR`, a full-size build exported with `cvpair export` and given the same
 quirks. The import is the whole command (`cvpair import TREE -o OUT --workers N`, in a fresh process, with
-its registration for `load_dataset("cvpair")` into a scratch datasets cache); the floor opens and fully
-decodes every unique image (not the second training copy, nor the leftovers) in N spawned processes.
-The tree's files are read once before the runs (the page cache warm for all of them); runs alternate;
-prints the median wall time of each, their ratio (limit 2, aim 1.5), and the peak
+its registration for `load_dataset("cvpair")`, into an empty scratch datasets cache each time); the floor
+opens and fully decodes every unique image (not the second training copy, nor the leftovers) in N spawned
+processes. The tree's files are read once before the runs (the page cache warm for all of them); runs
+alternate; prints the median wall time of each, their ratio (limit 2, aim 1.5), and the peak
 resident memory of the import's process tree, sampled in one more, untimed import (limit 1 GB).
 """
 
@@ -83,9 +83,13 @@ def bare_decode(paths: list[str], workers: int) -> None:
         assert sum(pool.map(decode_files, batches)) == len(paths)
 
 
-def import_command(tree: Path, out: Path, workers: int, env: dict) -> None:
-    """The whole `cvpair import` command, in a fresh process."""
+def import_command(tree: Path, scratch: Path, workers: int) -> None:
+    """The whole `cvpair import` command, in a fresh process, into an empty `datasets` cache: a second
+    registration of the same rows would find them cached, which a user's first import does not."""
+    out, cache = scratch / "release", scratch / "hf"
     shutil.rmtree(out, ignore_errors=True)
+    shutil.rmtree(cache, ignore_errors=True)
+    env = {**os.environ, "HF_HOME": str(cache), "HF_DATASETS_CACHE": str(cache / "datasets")}
     command = [Path(sys.executable).with_name("cvpair"), "import", tree, "-o", out, "--workers", str(workers)]
     subprocess.run(command, check=True, env=env, stdout=subprocess.DEVNULL)
 
@@ -122,7 +126,6 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory(prefix="cvpair-bench-import-") as folder:
         scratch = Path(folder)
-        env = {**os.environ, "HF_HOME": str(scratch / "hf"), "HF_DATASETS_CACHE": str(scratch / "hf" / "ds")}
         tree = _tree(args, scratch)
         paths = unique_images(tree)
         size = sum(os.path.getsize(p) for p in paths)
@@ -133,9 +136,9 @@ def main() -> None:
         floor, imported = [], []
         for _ in range(args.repeat):
             floor.append(timed(lambda: bare_decode(paths, args.workers)))
-            imported.append(timed(lambda: import_command(tree, scratch / "release", args.workers, env)))
+            imported.append(timed(lambda: import_command(tree, scratch, args.workers)))
         with PeakMemory(interval=0.05) as memory:
-            import_command(tree, scratch / "release", args.workers, env)
+            import_command(tree, scratch, args.workers)
         for label, runs in (("bare Pillow decode", floor), ("cvpair import", imported)):
             wall, cpu = (statistics.median(r[i] for r in runs) for i in (0, 1))
             times = ", ".join(f"{r[0]:.2f}" for r in runs)

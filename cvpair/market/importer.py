@@ -177,12 +177,12 @@ def import_tree(
     started = time.perf_counter()
     source, out = Path(source).resolve(), Path(out).resolve()
     chosen = load_profile(profile) if profile else None
-    # The workers start first (forked before any thread), then the tree is listed and every image handed
-    # to them; they read each file once and make its release row, which this process writes as it comes.
-    # After reading they draw the card's figures while this process writes the card's text and registers
-    # the release. The libraries of the card and the registration (datasets, pandas, scipy.io: over a
-    # second of CPU) load in a thread while the workers read, once the listing (which that thread would
-    # slow, holding the GIL) has fed them.
+    # The workers start first (forked before any thread), then the tree is listed and its images handed
+    # to them a few batches ahead; they read and inspect each file once, and this process writes the rows
+    # of each batch as it comes. Then the workers draw the card's figures while this process writes the
+    # card's text, with the registration in a thread beside it. On two cores all of it is CPU-bound, so
+    # what counts is doing little: the libraries of the card and the registration (datasets, pandas,
+    # scipy.io: ~0.8 s of CPU) load once, in a thread started once the listing has fed the workers.
     processes = worker_pool(workers, start_worker) if workers > 1 else nullcontext()
     with processes as pool, OutputLock(out):
         listed = list_tree(source)

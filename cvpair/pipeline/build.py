@@ -241,16 +241,18 @@ def _stream(
     store: ShardStore, shards: list[ShardResult], rows: pd.DataFrame, group: str
 ) -> Iterator[pa.Table]:
     """The rows of one file group, shard by shard (so sorted by image_id), with curated identities."""
-    chosen = rows[rows.file_group == group]
-    by_shard = dict(tuple(chosen.groupby("shard")))
+    chosen = rows[rows.file_group == group].sort_values("image_id")  # one sort, not one per shard
+    by_shard = {
+        key: (part.image_id.tolist(), part.identity.to_numpy())
+        for key, part in chosen.groupby("shard", sort=False)
+    }
     for shard in shards:
-        selected = by_shard.get(shard.summary.key)
-        if selected is None:
+        if shard.summary.key not in by_shard:
             continue
-        selected = selected.sort_values("image_id")
-        table = store.rows(shard.summary.key, selected.image_id.tolist())
-        if table["image_id"].to_pylist() != selected.image_id.tolist():
+        image_ids, identities = by_shard[shard.summary.key]
+        table = store.rows(shard.summary.key, image_ids)
+        if table["image_id"].to_pylist() != image_ids:
             raise RuntimeError(f"shard {shard.summary.key} changed while the release was written")
         # Identities come from curation, which applies reviewers' relabels.
-        identity = pa.array(selected.identity.to_numpy(), pa.int32())
+        identity = pa.array(identities, pa.int32())
         yield table.set_column(table.schema.get_field_index("identity"), "identity", identity)

@@ -100,7 +100,12 @@ class _CvatParser:
         self.stack.append(name)
         if self.refused:
             return
-        if parent is None:
+        # A track's boxes and their attributes are nearly every element of a file: tested first.
+        if name == "box" and parent == "track" and self.track is not None:
+            self._start_box(attrs, self.track.label)
+        elif name == "attribute" and parent == "box":
+            self._start_attribute(attrs)
+        elif parent is None:
             if name != "annotations":
                 self.refused = True
                 self.log.add(
@@ -120,18 +125,16 @@ class _CvatParser:
         elif name == "image" and parent == "annotations":
             self._start_image(attrs)
         elif name in _SHAPES and parent == "track" and self.track is not None:
-            if name == "box":
-                self._start_box(attrs, self.track.label)
-            else:
-                self.track.shape = name
+            self.track.shape = name  # not a box (tested first)
         elif name in _SHAPES and parent == "image":
             if name == "box":
                 self._start_box(attrs, attrs.get("label", ""))
             elif self.image is not None:
                 self.ignored[self.image[1], f"{name} shape(s)"] += 1
-        elif name == "attribute" and parent == "box":
-            self.attribute = (attrs.get("name", ""), self._line())
-            self._capture_text()
+
+    def _start_attribute(self, attrs: dict[str, str]) -> None:
+        self.attribute = (attrs.get("name", ""), self._line())
+        self._capture_text()
 
     def _is_meta_field(self, parent: str, name: str) -> bool:
         """A field of the task (or job) being read, or of <meta> itself (a job export's frame size)."""

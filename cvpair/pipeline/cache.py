@@ -80,7 +80,7 @@ class ShardStore:
 
     def columns(self, key: str, names: list[str]) -> pa.Table:
         """Some columns of a shard (no image bytes are read unless asked for)."""
-        return pq.read_table(self.parquet(key), columns=names)
+        return pq.ParquetFile(self.parquet(key)).read(columns=names, use_threads=False)
 
     def rows(self, key: str, image_ids: list[str]) -> pa.Table:
         """The full rows of a shard whose image_id is in `image_ids`, in that order (an id the shard does

@@ -13,6 +13,7 @@ import os
 import platform
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cache
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
@@ -34,8 +35,10 @@ def sha256_of_file(path: Path) -> str:
     return digest.hexdigest()
 
 
+@cache
 def toolkit_version() -> str:
-    """cvpair's installed version (read from the package metadata, which every kind of install has)."""
+    """cvpair's installed version (read from the package metadata, which every kind of install has; once
+    per process: the lookup scans the installed packages, and every shard's cache key holds it)."""
     try:
         return version("cvpair")
     except PackageNotFoundError:  # a source tree that was never installed

@@ -29,6 +29,21 @@ def test_probe_reads_frame_count_rate_size_and_codec(tmp_path):
     )
 
 
+def test_probe_shows_the_frame_size_turned_by_the_rotation_tag(tmp_path):
+    info = probe_video(write_video(tmp_path / "clip.mp4", frames=12, rotation=90))
+
+    assert (info.rotation, info.width, info.height) == (90, HEIGHT, WIDTH)
+
+
+def test_rotation_tag_that_is_not_a_quarter_turn_is_reported(tmp_path):
+    path = write_video(tmp_path / "clip.mp4", frames=12, rotation=45)
+
+    with pytest.raises(InputError, match="display rotation of 45 degrees") as caught:
+        probe_video(path)
+
+    assert caught.value.problems[0].path == path
+
+
 def test_probe_reads_matroska(tmp_path):
     info = probe_video(write_video(tmp_path / "clip.mkv", frames=12, fmt="matroska"))
 

@@ -89,13 +89,18 @@ def srt_entry(frame: int, latitude: float = 22.5, longitude: float = 113.9, rel_
     )
 
 
-def write_video(path: Path, frames: int = FRAMES, fmt: str | None = None, faststart: bool = False) -> Path:
-    """A small H.264 video of changing noise (so frames have real size), `frames` long at 25 fps."""
+def write_video(
+    path: Path, frames: int = FRAMES, fmt: str | None = None, faststart: bool = False, rotation: int = 0
+) -> Path:
+    """A small H.264 video of changing noise (so frames have real size), `frames` long at 25 fps;
+    `rotation`: its display rotation tag (counter-clockwise degrees, none if 0)."""
     rng = np.random.default_rng(frames)
     options = {"movflags": "faststart"} if faststart else {}
     with av.open(str(path), "w", format=fmt, options=options) as container:
         stream = container.add_stream("libx264", rate=FPS, options={"preset": "ultrafast"})
         stream.width, stream.height, stream.pix_fmt = WIDTH, HEIGHT, "yuv420p"
+        if rotation:
+            stream.set_display_rotation(rotation)
         for _ in range(frames):
             pixels = rng.integers(0, 256, (HEIGHT, WIDTH, 3), dtype=np.uint8)
             container.mux(stream.encode(av.VideoFrame.from_ndarray(pixels, format="rgb24")))

@@ -4,7 +4,8 @@ glibc's malloc serves every large allocation (a decoded 1280x720 frame converted
 array PyAV copies it into as much again) with a fresh mmap, and unmaps it when freed, so each frame paid
 for some 1,350 page faults, zeroing pages the frame then overwrote: a third of a shard's time on the v1.0
 campaign, and memory bandwidth the other worker needs. With fixed thresholds those buffers are reused
-from the heap. Outputs do not change; elsewhere than glibc this does nothing.
+from the heap. Outputs do not change; elsewhere than glibc this does nothing. A one-worker build runs its
+shards in the calling process, which keeps the setting afterwards (at most 64 MB of freed heap held).
 """
 
 from __future__ import annotations

@@ -169,9 +169,9 @@ def finish_release(
     """Write what follows the Parquet: the split manifest, provenance, the build report and the card.
 
     The card is rendered from the written data by `cvpair.release.card`, its figures by `painter` if
-    given. `on_staged(folder)` runs on the staged release, everything written but the card's figures
-    (which `painter` may still be drawing), before it is moved into place: the registration for
-    `load_dataset`, overlapping the drawing.
+    given. `on_staged(folder)` runs on the staged release before it is moved into place, in a thread
+    beside the card's text, once the card's YAML header is written: it may read the header and the data,
+    nothing else (the registration for `load_dataset` does just that).
     """
     from cvpair.release.card import write_card
 

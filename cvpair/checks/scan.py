@@ -1,7 +1,7 @@
 """The image pass: read every image's bytes once, in parallel, and record what the checks need.
 
 Work is split into ranges of Parquet row groups; each worker reads one row group at a time (the writer
-keeps them small), so memory stays bounded whatever the release size. Per image it fully decodes the
+keeps them to a few MiB), so memory stays bounded whatever the release size. Per image it fully decodes the
 JPEG (the floor of the cost), hashes the bytes, notes embedded metadata, recomputes the perceptual hash
 for a content-chosen sample of rows (recomputing it for all rows would cost about half a decode more),
 and, for the few rows the near-duplicate search asks about, keeps a colour thumbnail of the decoded pixels.

@@ -27,22 +27,42 @@ from cvpair.release.provenance import Provenance
 from cvpair.schema import VIEWS, arrow_schema
 
 MAX_SHARD_BYTES = 256 * 1024 * 1024
-ROW_GROUP_ROWS = 100  # small row groups keep random access and streaming of image rows cheap
+# A row group is flushed once it holds this many bytes or rows. Rows arrive in small batches (a footage
+# shard's crops of one clip, an import's batch of files); written as they came they made row groups of 1-100
+# rows, and every reader pays per group (`load_dataset` casts each one). Crops are ~10 kB, so a few MiB
+# keeps streaming and random access cheap, far below the Hub viewer's ~300 MB limit per row group.
+ROW_GROUP_BYTES = 4 * 1024 * 1024
+ROW_GROUP_ROWS = 1000  # `datasets`' own largest batch
 
 
 class _ShardedParquetWriter:
-    """Writes one file group as numbered parts of bounded size, renamed `-of-N` once N is known."""
+    """Writes one file group as numbered parts of bounded size, renamed `-of-N` once N is known; rows are
+    held until they fill a row group (`ROW_GROUP_BYTES` or `ROW_GROUP_ROWS`, or the part's size)."""
 
     def __init__(self, folder: Path, file_split: str, max_bytes: int) -> None:
         self.folder, self.file_split, self.max_bytes = folder, file_split, max_bytes
         self.parts: list[Path] = []
         self._writer: pq.ParquetWriter | None = None
         self._bytes = 0
+        self._held: list[pa.Table] = []
+        self._held_bytes = self._held_rows = 0
 
     def write(self, table: pa.Table) -> None:
+        self._held.append(table)
+        self._held_bytes += table.nbytes
+        self._held_rows += table.num_rows
+        if self._held_bytes >= min(ROW_GROUP_BYTES, self.max_bytes) or self._held_rows >= ROW_GROUP_ROWS:
+            self._flush()
+
+    def _flush(self) -> None:
+        """Write the held rows as one row group (or more, past `ROW_GROUP_ROWS`)."""
+        if not self._held:
+            return
         if self._writer is None or self._bytes >= self.max_bytes:
             self._open_next_part()
         assert self._writer is not None
+        table = pa.concat_tables(self._held)
+        self._held, self._held_bytes, self._held_rows = [], 0, 0
         self._writer.write_table(table, row_group_size=ROW_GROUP_ROWS)
         self._bytes += table.nbytes
 
@@ -56,6 +76,7 @@ class _ShardedParquetWriter:
 
     def close(self) -> list[str]:
         """Finish the last part and give every part its final name; an empty group still gets one file."""
+        self._flush()
         if self._writer is None:
             self._open_next_part()
         assert self._writer is not None

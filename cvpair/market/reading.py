@@ -134,7 +134,7 @@ class TreeReading:
 
     def __init__(self, tree: ListedTree, pool: Executor | None = None, strip: bool = False) -> None:
         self.tree, self._pool, self._strip = tree, pool, strip
-        root = str(tree.root)
+        self._root = root = str(tree.root)
         self._unparsed = [
             (batch, self._task(inspect_files, tuple(f"{root}/{p}" for p in batch)))
             for batch in _batches(tree.unparsed)
@@ -159,9 +159,8 @@ class TreeReading:
     def _start_more(self) -> None:
         while self._waiting and len(self._started) < AHEAD:
             name, images = self._waiting.popleft()
-            self._started.append(
-                (name, images, self._task(read_batch, str(self.tree.root), images, self._strip))
-            )
+            paths = tuple(i.relative for i in images)
+            self._started.append((name, images, self._task(read_batch, self._root, paths, self._strip)))
 
     def rows(self, group: str) -> Iterator[pa.Table]:
         """The release rows of file group `group`, sorted by image_id, a batch at a time as read (an image

@@ -35,11 +35,12 @@ def _stored(data: bytes, facts: ImageFacts, strip: bool) -> tuple[bytes, str]:
     return data, hashlib.sha256(data).hexdigest()
 
 
-def read_batch(root: str, images: tuple[TreeImage, ...], strip: bool) -> ReadBatch:
-    """Read and inspect the `images` of the tree at `root` (a worker task)."""
+def read_batch(root: str, relatives: tuple[str, ...], strip: bool) -> ReadBatch:
+    """Read and inspect the images at `relatives` (paths) in the tree at `root` (a worker task: handed
+    paths alone, not what their names say, which would cost more to send than the paths)."""
     facts, stored = [], []
-    for image in images:
-        data, fact = read_image(f"{root}/{image.relative}")
+    for relative in relatives:
+        data, fact = read_image(f"{root}/{relative}")
         facts.append(fact)
         if not fact.error:
             stored.append(_stored(data, fact, strip))

@@ -2,17 +2,17 @@
 
 import sys
 from importlib.abc import MetaPathFinder
-from importlib.metadata import PackageNotFoundError, version
-
-try:
-    __version__ = version("cvpair")
-except PackageNotFoundError:  # running from a source tree that was never installed
-    __version__ = "0+unknown"
 
 
 def __getattr__(name: str):
-    """`cvpair.evaluate` (from `cvpair.metrics`) and `cvpair.rerank` (from `cvpair.reranking`) are imported on
-    first use: `import cvpair` stays light. No submodule bears either name, so neither can shadow them."""
+    """`cvpair.__version__`, `cvpair.evaluate` (from `cvpair.metrics`) and `cvpair.rerank` (from
+    `cvpair.reranking`) are looked up on first use: `import cvpair` stays light (reading the version from
+    the package metadata imports importlib.metadata, ~25 ms at every start). No submodule bears these
+    names, so none can shadow them."""
+    if name == "__version__":
+        from cvpair.release.provenance import toolkit_version
+
+        return toolkit_version()
     if name == "evaluate":
         from cvpair.metrics import evaluate
 

@@ -14,7 +14,6 @@ import platform
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from cvpair.errors import InputError, Problem
@@ -39,18 +38,22 @@ def sha256_of_file(path: Path) -> str:
 def toolkit_version() -> str:
     """cvpair's installed version (read from the package metadata, which every kind of install has; once
     per process: the lookup scans the installed packages, and every shard's cache key holds it)."""
+    from importlib import metadata  # ~25 ms to import: paid where a version is asked for, not at start-up
+
     try:
-        return version("cvpair")
-    except PackageNotFoundError:  # a source tree that was never installed
+        return metadata.version("cvpair")
+    except metadata.PackageNotFoundError:  # a source tree that was never installed
         return "0+unknown"
 
 
 def _library_versions() -> dict[str, str]:
+    from importlib import metadata
+
     versions = {}
     for name in LIBRARIES:
         try:
-            versions[name] = version(name)
-        except PackageNotFoundError:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
             versions[name] = "not installed"
     return versions
 

@@ -31,3 +31,6 @@ if ! .venv/bin/python -c "import torch" 2>/dev/null; then
   .venv/bin/python -m pip install -q "${TORCH_SPEC:-torch==2.13.0}"
 fi
 .venv/bin/python -m pip install -q -e ".${extras}"
+# An editable install leaves cvpair's modules uncompiled: compile them as a regular install does, or every
+# command compiles the ones it imports again wherever bytecode is never written (PYTHONDONTWRITEBYTECODE).
+.venv/bin/python -m compileall -q cvpair training splits cards annotation >/dev/null

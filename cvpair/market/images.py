@@ -62,13 +62,21 @@ def start_worker() -> None:
     cv2.setNumThreads(1)
 
 
-def read_image(path: str) -> tuple[bytes, ImageFacts]:
-    """The bytes of the file at `path` and their facts (no bytes, and why, when it cannot be read)."""
+def _read(path: str) -> bytes | str:
+    """The bytes of the file at `path`, or why it cannot be read (permissions, a dangling link: the file's
+    problem, reported)."""
     try:
         with open(path, "rb") as handle:
-            data = handle.read()
-    except OSError as error:  # unreadable (permissions, a dangling link): the file's problem
-        return b"", ImageFacts(f"unreadable: {error.strerror}", "", "", 0, 0, 0.0, "")
+            return handle.read()
+    except OSError as error:
+        return f"unreadable: {error.strerror}"
+
+
+def read_image(path: str) -> tuple[bytes, ImageFacts]:
+    """The bytes of the file at `path` and their facts (no bytes, and why, when it cannot be read)."""
+    data = _read(path)
+    if isinstance(data, str):
+        return b"", ImageFacts(data, "", "", 0, 0, 0.0, "")
     return data, inspect_bytes(data)
 
 
@@ -77,10 +85,22 @@ def inspect_files(paths: tuple[str, ...]) -> list[ImageFacts]:
     return [read_image(path)[1] for path in paths]
 
 
-def hash_files(paths: tuple[str, ...]) -> list[str]:
-    """The SHA-256 of each file, in order (a worker task: the second copy of the training images)."""
-    digests = []
-    for path in paths:
-        with open(path, "rb") as handle:
-            digests.append(hashlib.sha256(handle.read()).hexdigest())
-    return digests
+def hash_file(path: str) -> tuple[str, str]:
+    """(SHA-256, "") of the file at `path`, or ("", why) when it cannot be read."""
+    data = _read(path)
+    return ("", data) if isinstance(data, str) else (hashlib.sha256(data).hexdigest(), "")
+
+
+def hash_files(paths: tuple[str, ...]) -> list[tuple[str, str]]:
+    """`hash_file` of each file, in order (a worker task: the files of the second training copy that have
+    no twin read in the first)."""
+    return [hash_file(path) for path in paths]
+
+
+def twin_digest(path: str, first: bytes, first_sha256: str) -> tuple[str, str]:
+    """`hash_file` of the file at `path`, the second copy of an image read as `first` (whose SHA-256 is
+    `first_sha256`). Same bytes, same digest: a comparison spares hashing them again."""
+    data = _read(path)
+    if isinstance(data, str):
+        return "", data
+    return (first_sha256 if data == first else hashlib.sha256(data).hexdigest()), ""

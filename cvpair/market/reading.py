@@ -126,10 +126,11 @@ class TreeReading:
     `start_worker`), or, without a pool, here when its result is asked for.
 
     The file groups' batches go to the workers in order, `AHEAD` at a time beyond the one being written,
-    so memory stays flat whatever the tree's size; the leftovers (the second training copy's hashes, the
-    facts of the files whose names do not parse) all at once first, so that no worker is still busy with
-    them once the last rows are written. Ask for each file group's rows in `protocol.FILE_GROUPS` order,
-    then `finish()`; a group never asked for is read by `finish()` for its facts alone.
+    so memory stays flat whatever the tree's size; a training image's second copy is read with it and
+    compared byte for byte. The leftovers (the facts of the files whose names do not parse, the hashes of
+    second copies without a twin read) go all at once first, so that no worker is still busy with them once
+    the last rows are written. Ask for each file group's rows in `protocol.FILE_GROUPS` order, then
+    `finish()`; a group never asked for is read by `finish()` for its facts alone.
     """
 
     def __init__(self, tree: ListedTree, pool: Executor | None = None, strip: bool = False) -> None:
@@ -139,10 +140,14 @@ class TreeReading:
             (batch, self._task(inspect_files, tuple(f"{root}/{p}" for p in batch)))
             for batch in _batches(tree.unparsed)
         ]
+        first = {i.name for i in tree.images.get(FIRST_TRAIN_COPY, ())}
+        second = tree.second_copy or []
+        self._twins = {p for p in second if p.rsplit("/", 1)[1] in first}
         self._copy = [
             (batch, self._task(hash_files, tuple(f"{root}/{p}" for p in batch)))
-            for batch in _batches(tree.second_copy or [])
+            for batch in _batches([p for p in second if p not in self._twins])
         ]
+        self._copies: dict[str, tuple[str, str]] = {}  # second copy -> (SHA-256, why it is unreadable)
         self._waiting = deque(
             (name, batch) for name, images in tree.file_groups().items() for batch in _batches(images)
         )
@@ -159,8 +164,14 @@ class TreeReading:
     def _start_more(self) -> None:
         while self._waiting and len(self._started) < AHEAD:
             name, images = self._waiting.popleft()
-            paths = tuple(i.relative for i in images)
-            self._started.append((name, images, self._task(read_batch, self._root, paths, self._strip)))
+            paths, twins = tuple(i.relative for i in images), tuple(map(self._twin, images))
+            task = self._task(read_batch, self._root, paths, self._strip, twins)
+            self._started.append((name, images, task))
+
+    def _twin(self, image: TreeImage) -> str | None:
+        """The path of `image`'s second training copy, if it is a training image that has one."""
+        twin = f"{SECOND_TRAIN_COPY}/{image.name}"
+        return twin if image.folder == FIRST_TRAIN_COPY and twin in self._twins else None
 
     def rows(self, group: str) -> Iterator[pa.Table]:
         """The release rows of file group `group`, sorted by image_id, a batch at a time as read (an image
@@ -173,6 +184,7 @@ class TreeReading:
             self._start_more()
             batch = result()
             self._facts.update(zip((i.relative for i in images), batch.facts, strict=True))
+            self._copies.update(batch.twins)
             yield release_rows(images, batch)
 
     def finish(self) -> ReadTree:
@@ -182,20 +194,20 @@ class TreeReading:
                 pass
         for paths, result in self._unparsed:
             self._facts.update(zip(paths, result(), strict=True))
-        copy = {
+        copy = self._copies | {
             path: digest for paths, result in self._copy for path, digest in zip(paths, result(), strict=True)
         }
         root, facts = self.tree.root, self._facts
         problems = dict(self.tree.problems)
-        problems["unreadable images"] = [
-            Problem(root / p, f.error) for p, f in sorted(facts.items()) if f.error
-        ]
+        unreadable = [Problem(root / p, f.error) for p, f in facts.items() if f.error]
+        unreadable += [Problem(root / p, error) for p, (_, error) in copy.items() if error]
+        problems["unreadable images"] = sorted(unreadable, key=str)
         if self.tree.second_copy is not None and FIRST_TRAIN_COPY in self.tree.images:
             first = {
                 p.rsplit("/", 1)[1]: f.sha256
                 for p, f in facts.items()
                 if p.startswith(FIRST_TRAIN_COPY + "/")
             }
-            second = {path.rsplit("/", 1)[1]: digest for path, digest in copy.items()}
+            second = {path.rsplit("/", 1)[1]: digest or None for path, (digest, _) in copy.items()}
             problems["training copies differ"] = consistency.differing_copies(root, first, second)
         return ReadTree(self.tree, facts, {kind: found for kind, found in problems.items() if found})

@@ -15,16 +15,18 @@ from typing import NamedTuple
 import pyarrow as pa
 
 from cvpair.market.consistency import TreeImage
-from cvpair.market.images import ImageFacts, read_image
+from cvpair.market.images import ImageFacts, read_image, twin_digest
 from cvpair.market.metadata import strip_metadata
 from cvpair.schema import FOOTAGE_ONLY, arrow_schema, view_label
 
 
 class ReadBatch(NamedTuple):
-    """A batch as read: the facts of every image, in order, and what the row of each whole one stores."""
+    """A batch as read: the facts of every image, in order, what the row of each whole one stores, and the
+    SHA-256 of the second training copy of each image that has one."""
 
     facts: list[ImageFacts]
     stored: list[tuple[bytes, str]]  # bytes and their SHA-256, for the images without an error
+    twins: dict[str, tuple[str, str]]  # relative path of a second copy -> `images.hash_file`'s result
 
 
 def _stored(data: bytes, facts: ImageFacts, strip: bool) -> tuple[bytes, str]:
@@ -35,16 +37,21 @@ def _stored(data: bytes, facts: ImageFacts, strip: bool) -> tuple[bytes, str]:
     return data, hashlib.sha256(data).hexdigest()
 
 
-def read_batch(root: str, relatives: tuple[str, ...], strip: bool) -> ReadBatch:
-    """Read and inspect the images at `relatives` (paths) in the tree at `root` (a worker task: handed
-    paths alone, not what their names say, which would cost more to send than the paths)."""
-    facts, stored = [], []
-    for relative in relatives:
+def read_batch(
+    root: str, relatives: tuple[str, ...], strip: bool, twins: tuple[str | None, ...] = ()
+) -> ReadBatch:
+    """Read and inspect the images at `relatives` (paths) in the tree at `root`, and each one's second
+    training copy at `twins` where not None (a worker task: handed paths alone, not what their names say,
+    which would cost more to send than the paths)."""
+    facts, stored, copies = [], [], {}
+    for relative, twin in zip(relatives, twins or (None,) * len(relatives), strict=True):
         data, fact = read_image(f"{root}/{relative}")
         facts.append(fact)
         if not fact.error:
             stored.append(_stored(data, fact, strip))
-    return ReadBatch(facts, stored)
+        if twin is not None:
+            copies[twin] = twin_digest(f"{root}/{twin}", data, fact.sha256)
+    return ReadBatch(facts, stored, copies)
 
 
 def release_rows(images: tuple[TreeImage, ...], batch: ReadBatch) -> pa.Table:

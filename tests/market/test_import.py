@@ -193,10 +193,11 @@ def test_the_published_profile_refuses_a_tree_of_other_counts_naming_the_folders
 # --- bad input: each names the file, exits 2 in the CLI, writes nothing ------------------------------------
 
 
-def test_training_copies_that_differ_in_one_file_name_it(tree, tmp_path):
+@pytest.mark.parametrize("workers", [1, 2])
+def test_training_copies_that_differ_in_one_file_name_it(tree, tmp_path, workers):
     victim = sorted((tree / "g2a/bounding_box_train").glob("0*.jpg"))[0]
     victim.write_bytes(victim.read_bytes()[:-2] + b"\0\xff\xd9")
-    message = _problems(tree, tmp_path / "release", workers=1)
+    message = _problems(tree, tmp_path / "release", workers=workers)
     assert f"{victim}: bytes differ from a2g/bounding_box_train/{victim.name}" in message
 
 
@@ -256,6 +257,19 @@ def test_an_unreadable_file_is_named(tree, tmp_path):
     dangling.symlink_to(tmp_path / "gone.jpg")
     message = _problems(tree, tmp_path / "release", workers=1)
     assert f"{dangling}: unreadable: No such file or directory" in message
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_an_unreadable_second_training_copy_is_named_not_taken_for_other_bytes(tree, tmp_path, workers):
+    twin = sorted((tree / "g2a/bounding_box_train").glob("0*.jpg"))[0]
+    twin.unlink()
+    twin.symlink_to(tmp_path / "gone.jpg")
+    extra = tree / "g2a/bounding_box_train/0001_c0s1_09990_00.jpg"
+    extra.symlink_to(tmp_path / "gone too.jpg")
+    message = _problems(tree, tmp_path / "release", workers=workers)
+    assert f"{twin}: unreadable: No such file or directory" in message
+    assert f"{extra}: unreadable: No such file or directory" in message
+    assert f"{twin}: bytes differ" not in message
 
 
 def test_an_existing_output_is_named_and_left_untouched(tree, tmp_path):

@@ -10,7 +10,7 @@ def __getattr__(name: str):
     the package metadata imports importlib.metadata, ~25 ms at every start). No submodule bears these
     names, so none can shadow them."""
     if name == "__version__":
-        from cvpair.release.provenance import toolkit_version
+        from cvpair.versions import toolkit_version
 
         return toolkit_version()
     if name == "evaluate":

@@ -27,8 +27,9 @@ from cvpair.pipeline.cache import ShardStore, ShardSummary, content_key
 from cvpair.pipeline.decode import DecodedFrame
 from cvpair.pipeline.frames import frame_reader
 from cvpair.pipeline.stash import load_checked
-from cvpair.release.provenance import sha256_of_file, toolkit_version
+from cvpair.release.provenance import sha256_of_file
 from cvpair.schema import checked_row, image_id, row_schema, view_label
+from cvpair.versions import toolkit_version
 
 CORRUPT_FRAME = "corrupt_frame"
 MISSING_FRAME = "missing_frame"

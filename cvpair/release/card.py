@@ -29,9 +29,10 @@ from cvpair.release.croissant import write_croissant
 from cvpair.release.example_pairs import EXAMPLE_PAIRS
 from cvpair.release.figures import draw_figures
 from cvpair.release.plots import CARD_DIR, PLOTS
-from cvpair.release.provenance import read_provenance, toolkit_version
+from cvpair.release.provenance import read_provenance
 from cvpair.release.statistics import ReleaseStatistics, release_statistics
 from cvpair.schema import FIELDS, features
+from cvpair.versions import toolkit_version
 
 TEMPLATE = "dataset_card.md"
 

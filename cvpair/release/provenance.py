@@ -13,11 +13,11 @@ import os
 import platform
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from functools import cache
 from pathlib import Path
 
 from cvpair.errors import InputError, Problem
 from cvpair.release import layout
+from cvpair.versions import installed_version, toolkit_version
 
 CHUNK_BYTES = 1 << 20
 LIBRARIES = ("pyarrow", "datasets", "numpy", "pillow", "opencv-python-headless", "av")
@@ -34,28 +34,8 @@ def sha256_of_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-@cache
-def toolkit_version() -> str:
-    """cvpair's installed version (read from the package metadata, which every kind of install has; once
-    per process: the lookup scans the installed packages, and every shard's cache key holds it)."""
-    from importlib import metadata  # ~25 ms to import: paid where a version is asked for, not at start-up
-
-    try:
-        return metadata.version("cvpair")
-    except metadata.PackageNotFoundError:  # a source tree that was never installed
-        return "0+unknown"
-
-
 def _library_versions() -> dict[str, str]:
-    from importlib import metadata
-
-    versions = {}
-    for name in LIBRARIES:
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            versions[name] = "not installed"
-    return versions
+    return {name: installed_version(name) or "not installed" for name in LIBRARIES}
 
 
 def campaign_provenance(

@@ -56,7 +56,9 @@ def same_image_twice(root: Path, images: Iterable[TreeImage]) -> list[Problem]:
     return problems
 
 
-def differing_copies(root: Path, first: Mapping[str, str], second: Mapping[str, str | None]) -> list[Problem]:
+def differing_copies(
+    root: Path, first: Mapping[str, str | None], second: Mapping[str, str | None]
+) -> list[Problem]:
     """The training copies under a2g/ and g2a/ must hold the same names with the same bytes
     (`first`, `second`: file name -> SHA-256; None for a file that cannot be read, reported as such)."""
     a, b = folder_name("a2g", TRAIN_FOLDER), folder_name("g2a", TRAIN_FOLDER)
@@ -69,7 +71,7 @@ def differing_copies(root: Path, first: Mapping[str, str], second: Mapping[str, 
     problems += [
         Problem(root / b / name, f"bytes differ from {a}/{name}: the two training copies differ")
         for name in sorted(first.keys() & second.keys())
-        if second[name] is not None and first[name] != second[name]
+        if None not in (first[name], second[name]) and first[name] != second[name]
     ]
     return sorted(problems, key=str)
 

@@ -85,22 +85,29 @@ def inspect_files(paths: tuple[str, ...]) -> list[ImageFacts]:
     return [read_image(path)[1] for path in paths]
 
 
-def hash_file(path: str) -> tuple[str, str]:
-    """(SHA-256, "") of the file at `path`, or ("", why) when it cannot be read."""
+class FileDigest(NamedTuple):
+    """A file's SHA-256, or why it cannot be read (then `sha256` is "")."""
+
+    sha256: str
+    error: str = ""
+
+
+def hash_file(path: str) -> FileDigest:
+    """The digest of the file at `path`."""
     data = _read(path)
-    return ("", data) if isinstance(data, str) else (hashlib.sha256(data).hexdigest(), "")
+    return FileDigest("", data) if isinstance(data, str) else FileDigest(hashlib.sha256(data).hexdigest())
 
 
-def hash_files(paths: tuple[str, ...]) -> list[tuple[str, str]]:
-    """`hash_file` of each file, in order (a worker task: the files of the second training copy that have
-    no twin read in the first)."""
+def hash_files(paths: tuple[str, ...]) -> list[FileDigest]:
+    """The digest of each file, in order (a worker task: the files of the second training copy that have no
+    twin read in the first)."""
     return [hash_file(path) for path in paths]
 
 
-def twin_digest(path: str, first: bytes, first_sha256: str) -> tuple[str, str]:
-    """`hash_file` of the file at `path`, the second copy of an image read as `first` (whose SHA-256 is
+def twin_digest(path: str, first: bytes, first_sha256: str) -> FileDigest:
+    """The digest of the file at `path`, the second copy of an image read as `first` (whose SHA-256 is
     `first_sha256`). Same bytes, same digest: a comparison spares hashing them again."""
     data = _read(path)
     if isinstance(data, str):
-        return "", data
-    return (first_sha256 if data == first else hashlib.sha256(data).hexdigest()), ""
+        return FileDigest("", data)
+    return FileDigest(first_sha256 if data == first else hashlib.sha256(data).hexdigest())

@@ -21,12 +21,12 @@ from cvpair.errors import Problem
 from cvpair.imagebytes import PNG
 from cvpair.market import consistency
 from cvpair.market.consistency import TreeImage
-from cvpair.market.images import ImageFacts, hash_files, inspect_files
+from cvpair.market.images import FileDigest, ImageFacts, hash_files, inspect_files
 from cvpair.market.names import parse_name
 from cvpair.market.rows import ReadBatch, read_batch, release_rows
 from cvpair.market.tree import FOLDER_GROUPS, TRAIN_FOLDER, TreeListing, folder_name, scan_tree
 
-BATCH = 200  # images per worker task: two row groups of the release, and enough tasks to balance the workers
+BATCH = 200  # images per worker task: enough tasks to balance the workers, few enough to send cheaply
 AHEAD = 8  # batches handed to the workers beyond the one being written: a few each, ~2 MB apiece
 FIRST_TRAIN_COPY, SECOND_TRAIN_COPY = folder_name("a2g", TRAIN_FOLDER), folder_name("g2a", TRAIN_FOLDER)
 TREE_CHECKS = {
@@ -147,7 +147,7 @@ class TreeReading:
             (batch, self._task(hash_files, tuple(f"{root}/{p}" for p in batch)))
             for batch in _batches([p for p in second if p not in self._twins])
         ]
-        self._copies: dict[str, tuple[str, str]] = {}  # second copy -> (SHA-256, why it is unreadable)
+        self._copies: dict[str, FileDigest] = {}  # second copy -> its digest
         self._waiting = deque(
             (name, batch) for name, images in tree.file_groups().items() for batch in _batches(images)
         )
@@ -200,14 +200,14 @@ class TreeReading:
         root, facts = self.tree.root, self._facts
         problems = dict(self.tree.problems)
         unreadable = [Problem(root / p, f.error) for p, f in facts.items() if f.error]
-        unreadable += [Problem(root / p, error) for p, (_, error) in copy.items() if error]
+        unreadable += [Problem(root / p, digest.error) for p, digest in copy.items() if digest.error]
         problems["unreadable images"] = sorted(unreadable, key=str)
         if self.tree.second_copy is not None and FIRST_TRAIN_COPY in self.tree.images:
             first = {
-                p.rsplit("/", 1)[1]: f.sha256
+                p.rsplit("/", 1)[1]: f.sha256 or None  # an unreadable file has no SHA-256
                 for p, f in facts.items()
                 if p.startswith(FIRST_TRAIN_COPY + "/")
             }
-            second = {path.rsplit("/", 1)[1]: digest or None for path, (digest, _) in copy.items()}
+            second = {p.rsplit("/", 1)[1]: None if d.error else d.sha256 for p, d in copy.items()}
             problems["training copies differ"] = consistency.differing_copies(root, first, second)
         return ReadTree(self.tree, facts, {kind: found for kind, found in problems.items() if found})

@@ -15,7 +15,7 @@ from typing import NamedTuple
 import pyarrow as pa
 
 from cvpair.market.consistency import TreeImage
-from cvpair.market.images import ImageFacts, read_image, twin_digest
+from cvpair.market.images import FileDigest, ImageFacts, read_image, twin_digest
 from cvpair.market.metadata import strip_metadata
 from cvpair.schema import FOOTAGE_ONLY, arrow_schema, view_label
 
@@ -26,7 +26,7 @@ class ReadBatch(NamedTuple):
 
     facts: list[ImageFacts]
     stored: list[tuple[bytes, str]]  # bytes and their SHA-256, for the images without an error
-    twins: dict[str, tuple[str, str]]  # relative path of a second copy -> `images.hash_file`'s result
+    twins: dict[str, FileDigest]  # relative path of a second copy -> its digest
 
 
 def _stored(data: bytes, facts: ImageFacts, strip: bool) -> tuple[bytes, str]:
@@ -38,13 +38,13 @@ def _stored(data: bytes, facts: ImageFacts, strip: bool) -> tuple[bytes, str]:
 
 
 def read_batch(
-    root: str, relatives: tuple[str, ...], strip: bool, twins: tuple[str | None, ...] = ()
+    root: str, relatives: tuple[str, ...], strip: bool, twins: tuple[str | None, ...]
 ) -> ReadBatch:
     """Read and inspect the images at `relatives` (paths) in the tree at `root`, and each one's second
     training copy at `twins` where not None (a worker task: handed paths alone, not what their names say,
     which would cost more to send than the paths)."""
     facts, stored, copies = [], [], {}
-    for relative, twin in zip(relatives, twins or (None,) * len(relatives), strict=True):
+    for relative, twin in zip(relatives, twins, strict=True):
         data, fact = read_image(f"{root}/{relative}")
         facts.append(fact)
         if not fact.error:

@@ -51,18 +51,22 @@ class _ShardedParquetWriter:
         self._held.append(table)
         self._held_bytes += table.nbytes
         self._held_rows += table.num_rows
-        if self._held_bytes >= min(ROW_GROUP_BYTES, self.max_bytes) or self._held_rows >= ROW_GROUP_ROWS:
-            self._flush()
+        if self._held_bytes >= min(ROW_GROUP_BYTES, self.max_bytes):
+            self._flush(self._held_rows)
+        elif self._held_rows >= ROW_GROUP_ROWS:
+            self._flush(self._held_rows // ROW_GROUP_ROWS * ROW_GROUP_ROWS)  # the rest starts the next group
 
-    def _flush(self) -> None:
-        """Write the held rows as one row group (or more, past `ROW_GROUP_ROWS`)."""
-        if not self._held:
+    def _flush(self, rows: int) -> None:
+        """Write the first `rows` held rows as row groups of at most `ROW_GROUP_ROWS`; hold the rest."""
+        if not rows:
             return
         if self._writer is None or self._bytes >= self.max_bytes:
             self._open_next_part()
         assert self._writer is not None
-        table = pa.concat_tables(self._held)
-        self._held, self._held_bytes, self._held_rows = [], 0, 0
+        held = pa.concat_tables(self._held)
+        table, rest = held.slice(0, rows), held.slice(rows)
+        self._held = [rest] if rest.num_rows else []
+        self._held_bytes, self._held_rows = rest.nbytes, rest.num_rows
         self._writer.write_table(table, row_group_size=ROW_GROUP_ROWS)
         self._bytes += table.nbytes
 
@@ -76,7 +80,7 @@ class _ShardedParquetWriter:
 
     def close(self) -> list[str]:
         """Finish the last part and give every part its final name; an empty group still gets one file."""
-        self._flush()
+        self._flush(self._held_rows)
         if self._writer is None:
             self._open_next_part()
         assert self._writer is not None
@@ -165,9 +169,9 @@ def write_groups(
     """Write every file group's Parquet into `staging`; returns the split manifest's rows, sorted.
 
     One thread per file group by default: reading, compressing and writing Parquet release the GIL, so
-    the groups' I/O overlaps; each group still streams one batch at a time. Fewer `group_threads` suit
-    rows made by Python (threads would only hand the GIL back and forth); with one, the groups are
-    written in `protocol.FILE_GROUP_NAMES` order.
+    the groups' I/O overlaps; each group holds at most a row group's rows at a time. Fewer
+    `group_threads` suit rows made by Python (threads would only hand the GIL back and forth); with one,
+    the groups are written in `protocol.FILE_GROUP_NAMES` order.
     """
     if set(splits) != set(protocol.FILE_GROUP_NAMES):
         raise ValueError(f"splits must be exactly {protocol.FILE_GROUP_NAMES}, got {sorted(splits)}")

@@ -33,4 +33,5 @@ fi
 .venv/bin/python -m pip install -q -e ".${extras}"
 # An editable install leaves cvpair's modules uncompiled: compile them as a regular install does, or every
 # command compiles the ones it imports again wherever bytecode is never written (PYTHONDONTWRITEBYTECODE).
+# A module edited since is compiled again at each import there, until this script runs again.
 .venv/bin/python -m compileall -q cvpair training splits cards annotation >/dev/null

@@ -40,11 +40,11 @@ def example_pairs(release: Path, shown: int = SHOWN) -> list[tuple[int, bytes, b
     picks = [both[i] for i in np.linspace(0, len(both) - 1, min(shown, len(both))).round().astype(int)]
     if not picks:
         return []
-    images = []
+    images, chosen = [], set(picks)
     for view in views:
         table = _query_table(release, view, ["identity", "image"])
         data = pc.struct_field(table["image"], "bytes")
-        wanted = {i: row for row, i in enumerate(table["identity"].to_pylist()) if i in picks}
+        wanted = {i: row for row, i in enumerate(table["identity"].to_pylist()) if i in chosen}
         images.append({identity: data[row].as_py() for identity, row in wanted.items()})
     return [(identity, images[0][identity], images[1][identity]) for identity in picks]
 

@@ -92,22 +92,19 @@ class FileDigest(NamedTuple):
     error: str = ""
 
 
-def hash_file(path: str) -> FileDigest:
-    """The digest of the file at `path`."""
-    data = _read(path)
+def _digest(data: bytes | str) -> FileDigest:
+    """The digest of bytes `_read` returned (or of why it could not read them)."""
     return FileDigest("", data) if isinstance(data, str) else FileDigest(hashlib.sha256(data).hexdigest())
 
 
 def hash_files(paths: tuple[str, ...]) -> list[FileDigest]:
     """The digest of each file, in order (a worker task: the files of the second training copy that have no
     twin read in the first)."""
-    return [hash_file(path) for path in paths]
+    return [_digest(_read(path)) for path in paths]
 
 
 def twin_digest(path: str, first: bytes, first_sha256: str) -> FileDigest:
     """The digest of the file at `path`, the second copy of an image read as `first` (whose SHA-256 is
     `first_sha256`). Same bytes, same digest: a comparison spares hashing them again."""
     data = _read(path)
-    if isinstance(data, str):
-        return FileDigest("", data)
-    return FileDigest(first_sha256 if data == first else hashlib.sha256(data).hexdigest())
+    return FileDigest(first_sha256) if data == first else _digest(data)

@@ -143,7 +143,7 @@ class TreeReading:
         first = {i.name for i in tree.images.get(FIRST_TRAIN_COPY, ())}
         second = tree.second_copy or []
         self._twins = {p for p in second if p.rsplit("/", 1)[1] in first}
-        self._copy = [
+        self._lone_copies = [  # second copies without a twin read: hashed
             (batch, self._task(hash_files, tuple(f"{root}/{p}" for p in batch)))
             for batch in _batches([p for p in second if p not in self._twins])
         ]
@@ -194,9 +194,9 @@ class TreeReading:
                 pass
         for paths, result in self._unparsed:
             self._facts.update(zip(paths, result(), strict=True))
-        copy = self._copies | {
-            path: digest for paths, result in self._copy for path, digest in zip(paths, result(), strict=True)
-        }
+        copy = dict(self._copies)
+        for paths, result in self._lone_copies:
+            copy.update(zip(paths, result(), strict=True))
         root, facts = self.tree.root, self._facts
         problems = dict(self.tree.problems)
         unreadable = [Problem(root / p, f.error) for p, f in facts.items() if f.error]
@@ -208,6 +208,6 @@ class TreeReading:
                 for p, f in facts.items()
                 if p.startswith(FIRST_TRAIN_COPY + "/")
             }
-            second = {p.rsplit("/", 1)[1]: None if d.error else d.sha256 for p, d in copy.items()}
+            second = {p.rsplit("/", 1)[1]: d.sha256 or None for p, d in copy.items()}
             problems["training copies differ"] = consistency.differing_copies(root, first, second)
         return ReadTree(self.tree, facts, {kind: found for kind, found in problems.items() if found})

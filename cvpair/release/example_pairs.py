@@ -23,30 +23,26 @@ CAPTION_PX = 13
 PAD = 8
 
 
-def _query_table(release: Path, view: str, columns: list[str]) -> pa.Table:
-    """`columns` of the query group of `view` (one image per test identity). Read file by file, and
-    filtered in Python, not through `pq.read_table` or `pa.array`: they load pyarrow.dataset and pandas
-    (~0.4 s of CPU in a figure worker)."""
+def _queries(release: Path, view: str) -> tuple[list[int], pa.ChunkedArray]:
+    """The identities of the query group of `view` (one image per test identity) and their image bytes.
+    Read file by file, and filtered in Python, not through `pq.read_table` or `pa.array`: they load
+    pyarrow.dataset and pandas (~0.4 s of CPU in a figure worker)."""
     group = protocol.group_for(protocol.QUERY, view).name
     paths = sorted(release.glob(layout.data_pattern(group)))
-    return pa.concat_tables(pq.ParquetFile(p).read(columns=columns) for p in paths)
+    table = pa.concat_tables(pq.ParquetFile(p).read(columns=["identity", "image"]) for p in paths)
+    return table["identity"].to_pylist(), pc.struct_field(table["image"], "bytes")
 
 
 def example_pairs(release: Path, shown: int = SHOWN) -> list[tuple[int, bytes, bytes]]:
     """(identity, aerial bytes, ground bytes) of up to `shown` test identities, spread over their ids."""
-    views = (protocol.AERIAL, protocol.GROUND)
-    aerial, ground = (set(_query_table(release, v, ["identity"])["identity"].to_pylist()) for v in views)
-    both = sorted(aerial & ground)
+    queries = [_queries(release, view) for view in (protocol.AERIAL, protocol.GROUND)]
+    both = sorted(set(queries[0][0]) & set(queries[1][0]))
     picks = [both[i] for i in np.linspace(0, len(both) - 1, min(shown, len(both))).round().astype(int)]
-    if not picks:
-        return []
-    images, chosen = [], set(picks)
-    for view in views:
-        table = _query_table(release, view, ["identity", "image"])
-        data = pc.struct_field(table["image"], "bytes")
-        wanted = {i: row for row, i in enumerate(table["identity"].to_pylist()) if i in chosen}
-        images.append({identity: data[row].as_py() for identity, row in wanted.items()})
-    return [(identity, images[0][identity], images[1][identity]) for identity in picks]
+    chosen = set(picks)
+    aerial, ground = (
+        {i: data[row].as_py() for row, i in enumerate(ids) if i in chosen} for ids, data in queries
+    )
+    return [(identity, aerial[identity], ground[identity]) for identity in picks]
 
 
 def write_example_pairs(release: Path, folder: Path) -> Path:

@@ -127,8 +127,9 @@ def _environment() -> jinja2.Environment:
     return environment
 
 
-def render_card(release: Path, stats: ReleaseStatistics | None = None) -> str:
-    """The full README.md text of a release (figures embedded by their `card/*.png` paths)."""
+def render_card(release: Path, stats: ReleaseStatistics | None = None, yaml: str | None = None) -> str:
+    """The full README.md text of a release (figures embedded by their `card/*.png` paths); `yaml`, the
+    header from `card_data`, where the caller has it already."""
     release = Path(release)
     stats = stats or release_statistics(release)
     provenance = read_provenance(release)
@@ -136,7 +137,7 @@ def render_card(release: Path, stats: ReleaseStatistics | None = None) -> str:
         _environment()
         .get_template(TEMPLATE)
         .render(
-            yaml=card_data(release).to_yaml(),
+            yaml=yaml or card_data(release).to_yaml(),
             about=about(),
             stats=stats,
             plots=[(title, f"{CARD_DIR}/{name}") for name, (title, _) in PLOTS.items()],
@@ -167,13 +168,14 @@ def write_card(
     """
     release = Path(release)
     path = release / layout.CARD
+    yaml = card_data(release).to_yaml()
     with ThreadPoolExecutor(1) as alongside:
         if then is not None:
-            _write_text(path, f"---\n{card_data(release).to_yaml()}\n---\n")
+            _write_text(path, f"---\n{yaml}\n---\n")
             done = alongside.submit(then, release)
         stats = release_statistics(release)
         drawing = draw_figures(release, stats, painter)
-        _write_text(path, render_card(release, stats))
+        _write_text(path, render_card(release, stats, yaml))
         write_croissant(release)
         if then is not None:
             done.result()
